@@ -105,8 +105,7 @@ class Api:
         except ToonsError as error:
             return error_response(error)
         except Exception:
-            log.exception("request failed", extra={"method": request.method,
-                                                   "path": request.path})
+            log.exception("request failed", extra={"method": request.method, "path": request.path})
             return HttpResponse(500, {"error": "Internal error", "code": "INTERNAL"})
 
     def _dispatch(self, request: HttpRequest) -> HttpResponse:
@@ -125,8 +124,10 @@ class Api:
         allowed = ", ".join(sorted({m for m, _, _ in matches}))
         return HttpResponse(
             405,
-            {"error": f"Method {request.method} is not allowed on {path}",
-             "code": "METHOD_NOT_ALLOWED"},
+            {
+                "error": f"Method {request.method} is not allowed on {path}",
+                "code": "METHOD_NOT_ALLOWED",
+            },
             {"Allow": allowed},
         )
 
@@ -149,20 +150,25 @@ class Api:
         job, page = self.service.results(
             owner, query.get("jobId"), query.get("limit"), query.get("nextToken")
         )
-        return HttpResponse(200, {
-            "jobId": job.key.job_id,
-            "jobStatus": str(job.status),
-            "totalToons": job.total,
-            "resultsCount": len(page.items),
-            "results": [result.to_dict() for result in page.items],
-            "nextToken": paging.encode(page.next_position),
-        })
+        return HttpResponse(
+            200,
+            {
+                "jobId": job.key.job_id,
+                "jobStatus": str(job.status),
+                "totalToons": job.total,
+                "resultsCount": len(page.items),
+                "results": [result.to_dict() for result in page.items],
+                "nextToken": paging.encode(page.next_position),
+            },
+        )
 
     def _list_jobs(self, request: HttpRequest, owner: str, _: dict[str, str]) -> HttpResponse:
-        page = self.service.jobs(owner, request.query.get("limit"),
-                                 request.query.get("nextToken"))
-        return HttpResponse(200, {
-            "jobs": [summary.to_dict() for summary in page.items],
-            "count": len(page.items),
-            "nextToken": paging.encode(page.next_position),
-        })
+        page = self.service.jobs(owner, request.query.get("limit"), request.query.get("nextToken"))
+        return HttpResponse(
+            200,
+            {
+                "jobs": [summary.to_dict() for summary in page.items],
+                "count": len(page.items),
+                "nextToken": paging.encode(page.next_position),
+            },
+        )

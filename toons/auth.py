@@ -81,8 +81,13 @@ def authenticate(header: str | None, settings: AuthSettings) -> str:
     return verify(bearer_token(header, settings), settings)
 
 
-def mint(subject: str, secret: str, ttl_s: float = 3600, issuer: str | None = None,
-         audience: str | None = None) -> str:
+def mint(
+    subject: str,
+    secret: str,
+    ttl_s: float = 3600,
+    issuer: str | None = None,
+    audience: str | None = None,
+) -> str:
     """A signed token for `subject`, valid for `ttl_s` seconds from now."""
     now = int(time.time())
     claims: dict[str, Any] = {"sub": subject, "iat": now, "nbf": now, "exp": now + int(ttl_s)}
@@ -97,7 +102,7 @@ def parse_ttl(text: str) -> float:
     """A duration such as `90`, `90s`, `15m`, `1h` or `7d`, in seconds."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     text = text.strip().lower()
-    scale = units.get(text[-1:], None)
+    scale = units.get(text[-1:])
     number = text[:-1] if scale else text
     if not number.replace(".", "", 1).isdigit() or float(number) <= 0:
         raise ValueError(f"not a duration: {text!r} (use 90s, 15m, 1h or 7d)")

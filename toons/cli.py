@@ -17,8 +17,12 @@ DEV_USER = "user123"
 
 
 def _data_dir_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                        help="where the SQLite file and the JWT secret live (default: %(default)s)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help="where the SQLite file and the JWT secret live (default: %(default)s)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,10 +32,18 @@ def _parser() -> argparse.ArgumentParser:
 
     local = commands.add_parser("local", help="run the whole system on this machine")
     local.add_argument("--host", default="127.0.0.1")
-    local.add_argument("--port", type=int, default=int(os.environ.get("TOONS_PORT", "8000")),
-                       help="0 picks a free port (default: %(default)s)")
-    local.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                       help="worker processes (default: one per core, %(default)s)")
+    local.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("TOONS_PORT", "8000")),
+        help="0 picks a free port (default: %(default)s)",
+    )
+    local.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes (default: one per core, %(default)s)",
+    )
     local.add_argument("--log-level", default=os.environ.get("TOONS_LOG_LEVEL", "INFO"))
     _data_dir_option(local)
 
@@ -44,8 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     benches = bench.add_subparsers(dest="bench", required=True)
     bench_local = benches.add_parser("local", help="processing rate: raw vs through toons local")
     bench_local.add_argument("--toons", type=int, default=10_000)
-    bench_local.add_argument("--repeat", type=int, default=5,
-                             help="raw-rate repetitions; the median is reported")
+    bench_local.add_argument(
+        "--repeat",
+        type=int,
+        default=5,
+        help="alternating raw and end-to-end runs; medians are reported",
+    )
     return parser
 
 
@@ -77,15 +93,20 @@ def run_local(args: argparse.Namespace) -> int:
 
 
 def _print_banner(url: str, settings: EngineSettings, auth_settings) -> None:
-    token = auth.mint(DEV_USER, auth_settings.secret, ttl_s=24 * 3600,
-                      issuer=auth_settings.issuer, audience=auth_settings.audience)
+    token = auth.mint(
+        DEV_USER,
+        auth_settings.secret,
+        ttl_s=24 * 3600,
+        issuer=auth_settings.issuer,
+        audience=auth_settings.audience,
+    )
     print(
         f"toons local listening on {url}\n"
         f"  data:    {settings.data_dir.resolve()}/toons.db\n"
         f"  workers: {settings.workers}\n"
         f"  dev token for '{DEV_USER}' (24h; mint others with `toons token --sub NAME`):\n\n"
         f"export TOKEN={token}\n"
-        f"curl -s -X POST {url}/submit-job -H \"Authorization: Bearer $TOKEN\" "
+        f'curl -s -X POST {url}/submit-job -H "Authorization: Bearer $TOKEN" '
         f"-H 'Content-Type: application/json' -d @data/test_request.json\n\n"
         f"Ctrl-C stops it; state survives restarts.",
         flush=True,

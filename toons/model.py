@@ -6,21 +6,19 @@ one codec serves queue messages, stored rows and published events on both backen
 
 from __future__ import annotations
 
-import uuid
+import hashlib
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-# Namespace for deterministic event ids: the same fact always gets the same id.
-_EVENT_NAMESPACE = uuid.UUID("6f1d3c2e-6b1a-4d0e-9a53-2f7f4f1c9e10")
-
 
 def timestamp(moment: datetime | None = None) -> str:
     """Format a moment (default: now) as ISO 8601 UTC with milliseconds and a `Z`."""
-    moment = moment or datetime.now(UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    moment = (moment or datetime.now(UTC)).astimezone(UTC)
+    return moment.isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
 
 
 class JobStatus(StrEnum):
@@ -236,6 +234,15 @@ class ToonResult:
     processed_data: dict[str, Any] | None = None
     error: str | None = None
     attempts: int = 0
+    # The canonical JSON of `processed_data` that the fingerprint hashed, when at hand:
+    # stores keep it as text instead of encoding the same data a second time.
+    processed_json: str | None = field(default=None, compare=False, repr=False)
+
+    def processed_text(self) -> str | None:
+        """`processed_data` as JSON text (the canonical form when known)."""
+        if self.processed_json is not None or self.processed_data is None:
+            return self.processed_json
+        return json.dumps(self.processed_data)
 
     def to_dict(self) -> dict[str, Any]:
         """The result as `GET /results` shows it."""
@@ -256,13 +263,22 @@ class ToonResult:
         return body
 
     def to_record(self) -> dict[str, Any]:
-        """The full stored form: the public view plus what locates it."""
-        return {"userId": self.key.owner, "jobId": self.key.job_id, "index": self.index,
-                **self.to_dict()}
+        """The stored form: the public view plus what locates it, minus `processedData`.
+
+        Stores keep `processed_text()` beside it.
+        """
+        record = {
+            "userId": self.key.owner,
+            "jobId": self.key.job_id,
+            "index": self.index,
+            **self.to_dict(),
+        }
+        del record["processedData"]
+        return record
 
     @classmethod
-    def from_record(cls, data: Mapping[str, Any]) -> ToonResult:
-        """Read back a record written by `to_record`."""
+    def from_record(cls, data: Mapping[str, Any], processed_text: str | None) -> ToonResult:
+        """Read back a record written by `to_record`, with its processed data."""
         error = data.get("error") or {}
         return cls(
             key=JobKey(data["userId"], data["jobId"]),
@@ -276,7 +292,7 @@ class ToonResult:
             fingerprint=data["fingerprint"],
             is_valid=data["isValid"],
             validation_errors=tuple(data["validationErrors"]),
-            processed_data=data["processedData"],
+            processed_data=json.loads(processed_text) if processed_text else None,
             error=error.get("reason"),
             attempts=error.get("attempts", 0),
         )
@@ -293,8 +309,19 @@ class ToonResult:
 
 
 def _event_id(kind: str, key: JobKey, *parts: object) -> str:
+    # Derived from the fact itself, so a redelivered or replayed fact keeps its id.
     name = "\x00".join([kind, key.owner, key.job_id, *map(str, parts)])
-    return str(uuid.uuid5(_EVENT_NAMESPACE, name))
+    return hashlib.blake2b(name.encode(), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """What the aggregator needs of a completion event: which toon, which run, which way."""
+
+    key: JobKey
+    run: int
+    index: int
+    outcome: Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +351,10 @@ class ToonEvent:
     def event_id(self) -> str:
         """Deterministic: redelivery and replays of the same fact share it."""
         return _event_id(self.type, self.key, self.run, self.index)
+
+    def completion(self) -> Completion:
+        """The part of the event that counts."""
+        return Completion(self.key, self.run, self.index, self.outcome)
 
     @classmethod
     def from_result(cls, result: ToonResult, processor_version: str) -> ToonEvent:

@@ -21,8 +21,9 @@ MAX_TOKEN_CHARS = 2048
 
 
 def _bad_token() -> InvalidInput:
-    return InvalidInput("INVALID_NEXT_TOKEN", "Parameter 'nextToken' is not a valid token",
-                        "nextToken")
+    return InvalidInput(
+        "INVALID_NEXT_TOKEN", "Parameter 'nextToken' is not a valid token", "nextToken"
+    )
 
 
 def encode(position: Position | None) -> str | None:

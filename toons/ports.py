@@ -32,8 +32,10 @@ class JobStore(Protocol):
     """Jobs with their tallies, the toons they hold, and the per-user projection."""
 
     def create(self, job: Job, toons: Sequence[Toon]) -> Job | None:
-        """Store a new job and its toons; if the key exists, write nothing and return
-        the stored job instead."""
+        """Store a new job and its toons; None when stored.
+
+        If the key exists, nothing is written and the stored job is returned instead.
+        """
         ...
 
     def get(self, key: JobKey) -> Job | None:
@@ -49,8 +51,10 @@ class JobStore(Protocol):
         ...
 
     def save(self, job: Job, expected_version: int) -> None:
-        """Replace the job if its stored version is `expected_version`, else raise
-        `StoreConflict`."""
+        """Replace the job if its stored version is `expected_version`.
+
+        Raises `StoreConflict` when another write got there first.
+        """
         ...
 
     def project(self, summary: JobSummary) -> None:

@@ -15,6 +15,7 @@ from toons import paging, tally
 from toons.config import Limits
 from toons.errors import Conflict, NotFound, StoreConflict
 from toons.model import (
+    Completion,
     Job,
     JobChange,
     JobKey,
@@ -22,6 +23,7 @@ from toons.model import (
     JobStatusChanged,
     JobSummary,
     Outcome,
+    Toon,
     ToonEvent,
     ToonResult,
     WorkItem,
@@ -99,9 +101,8 @@ class ToonService:
         if existing is not None:
             return self._resubmit(existing, request.digest)
 
-        self._fan_out(job)
-        log.info("job submitted", extra={"jobId": key.job_id, "userId": owner,
-                                         "toons": job.total})
+        self._fan_out(job, request.toons)
+        log.info("job submitted", extra={"jobId": key.job_id, "userId": owner, "toons": job.total})
         return SubmitReceipt(key, job.total)
 
     def _resubmit(self, existing: Job, digest: str) -> SubmitReceipt:
@@ -112,12 +113,11 @@ class ToonService:
                 "jobId",
             )
         if existing.status is JobStatus.PENDING:
-            self._fan_out(existing)
+            self._fan_out(existing, self.ports.jobs.toons(existing.key))
         return SubmitReceipt(existing.key, existing.total, replayed=True)
 
-    def _fan_out(self, job: Job) -> None:
+    def _fan_out(self, job: Job, toons: Sequence[Toon]) -> None:
         """Enqueue every toon of the job's run, then mark the fan-out done."""
-        toons = self.ports.jobs.toons(job.key)
         self.ports.queue.enqueue([WorkItem(job.key, job.run, toon) for toon in toons])
         self.ports.jobs.finish_fan_out(job.key, self.clock())
 
@@ -126,7 +126,7 @@ class ToonService:
         job = self.ports.jobs.get(key)
         if job is None or job.status is not JobStatus.PENDING:
             return False
-        self._fan_out(job)
+        self._fan_out(job, self.ports.jobs.toons(key))
         log.info("fan-out resumed", extra={"jobId": key.job_id, "userId": key.owner})
         return True
 
@@ -148,8 +148,9 @@ class ToonService:
                 report.failed.append((item, f"{type(exc).__name__}: {exc}"))
 
         self.ports.results.put(results)
-        self.ports.events.publish([ToonEvent.from_result(r, self.processor_version)
-                                   for r in results])
+        self.ports.events.publish(
+            [ToonEvent.from_result(r, self.processor_version) for r in results]
+        )
         return report
 
     def record_failures(self, letters: Sequence[DeadLetter]) -> None:
@@ -157,27 +158,28 @@ class ToonService:
         now = self.clock()
         results = [_failed_result(letter, now) for letter in letters]
         self.ports.results.put(results)
-        self.ports.events.publish([ToonEvent.from_result(r, self.processor_version)
-                                   for r in results])
+        self.ports.events.publish(
+            [ToonEvent.from_result(r, self.processor_version) for r in results]
+        )
         for letter in letters:
             log.warning("toon dead-lettered", extra=_item_keys(letter.item, error=letter.reason))
 
     # -- aggregate and project --------------------------------------------------------
 
-    def record_completions(self, events: Sequence[ToonEvent]) -> int:
-        """Count completion events into their jobs, one conditional write per job.
+    def record_completions(self, completions: Sequence[Completion]) -> int:
+        """Count completions into their jobs, one conditional write per job.
 
-        Returns how many jobs changed. Events already counted change nothing.
+        Returns how many jobs changed. Completions already counted change nothing.
         """
-        by_job: dict[JobKey, list[ToonEvent]] = defaultdict(list)
-        for event in events:
-            by_job[event.key].append(event)
+        by_job: dict[JobKey, list[Completion]] = defaultdict(list)
+        for completion in completions:
+            by_job[completion.key].append(completion)
         return sum(self._count_into(key, batch) for key, batch in by_job.items())
 
-    def _count_into(self, key: JobKey, events: list[ToonEvent]) -> bool:
+    def _count_into(self, key: JobKey, completions: list[Completion]) -> bool:
         for _ in range(SAVE_ATTEMPTS):
             job = self.ports.jobs.get(key)
-            updated = tally.apply(job, events, self.clock()) if job else None
+            updated = tally.apply(job, completions, self.clock()) if job else None
             if updated is None:
                 return False
             try:
@@ -192,11 +194,13 @@ class ToonService:
         """Apply job change records to the per-user list and publish status changes."""
         for change in changes:
             self.ports.jobs.project(change.new)
-        self.ports.events.publish([
-            JobStatusChanged.from_change(change)
-            for change in changes
-            if change.old is None or change.old.status is not change.new.status
-        ])
+        self.ports.events.publish(
+            [
+                JobStatusChanged.from_change(change)
+                for change in changes
+                if change.old is None or change.old.status is not change.new.status
+            ]
+        )
 
     # -- reads ------------------------------------------------------------------------
 
@@ -225,8 +229,13 @@ class ToonService:
 
 
 def _item_keys(item: WorkItem, **more: object) -> dict[str, object]:
-    return {"jobId": item.key.job_id, "userId": item.key.owner, "toonId": item.toon.toon_id,
-            "run": item.run, **more}
+    return {
+        "jobId": item.key.job_id,
+        "userId": item.key.owner,
+        "toonId": item.toon.toon_id,
+        "run": item.run,
+        **more,
+    }
 
 
 def _failed_result(letter: DeadLetter, now: str) -> ToonResult:
@@ -245,9 +254,14 @@ def _failed_result(letter: DeadLetter, now: str) -> ToonResult:
 
 
 def _log_progress(before: Job, after: Job) -> None:
-    keys = {"jobId": after.key.job_id, "userId": after.key.owner, "run": after.run,
-            "processedToons": after.processed, "failedToons": after.failed,
-            "totalToons": after.total}
+    keys = {
+        "jobId": after.key.job_id,
+        "userId": after.key.owner,
+        "run": after.run,
+        "processedToons": after.processed,
+        "failedToons": after.failed,
+        "totalToons": after.total,
+    }
     if after.status is not before.status and after.status.is_terminal:
         log.info("job finished", extra={**keys, "status": str(after.status)})
     else:

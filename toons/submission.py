@@ -143,7 +143,7 @@ def parse_submission(body: bytes, limits: Limits, registry: Registry) -> JobRequ
     job_id = check_id(data.get("jobId"), "jobId", limits)
     raw_toons = _toon_list(data, limits)
 
-    digest = hashlib.sha256(canonical_json(job_id))
+    digest = hashlib.sha256(f"{len(job_id)}:{job_id}".encode())
     toons, seen = [], {}
     for index, raw in enumerate(raw_toons):
         toon, encoded_payload = _toon(raw, index, limits, registry)
@@ -156,7 +156,11 @@ def parse_submission(body: bytes, limits: Limits, registry: Registry) -> JobRequ
             )
         seen[toon.toon_id] = index
         toons.append(toon)
-        digest.update(canonical_json([toon.toon_id, toon.type, len(encoded_payload)]))
+        # Length-prefixed fields, so no two different jobs frame to the same bytes.
+        digest.update(
+            f"{len(toon.toon_id)}:{toon.toon_id}{len(toon.type)}:{toon.type}"
+            f"{len(encoded_payload)}:".encode()
+        )
         digest.update(encoded_payload)
 
     return JobRequest(job_id, tuple(toons), digest.hexdigest())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from toons.model import Job, JobStatus, Outcome, ToonEvent
+from toons.model import Completion, Job, JobStatus, Outcome
 
 
 def mask(indexes: Iterable[int], total: int) -> int:
@@ -45,16 +45,18 @@ def status_for(job: Job, processed_bits: int, failed_bits: int) -> JobStatus:
     return JobStatus.PENDING if job.status is JobStatus.PENDING else JobStatus.PROCESSING
 
 
-def apply(job: Job, events: Iterable[ToonEvent], now: str) -> Job | None:
-    """The job after counting `events` (those of other jobs or runs are ignored);
-    None when they add nothing new, so the caller writes nothing."""
-    mine = [e for e in events if e.key == job.key and e.run == job.run]
+def apply(job: Job, completions: Iterable[Completion], now: str) -> Job | None:
+    """The job after counting `completions`, or None when they add nothing new.
+
+    Completions of other jobs or runs are ignored; None tells the caller to write nothing.
+    """
+    mine = [c for c in completions if c.key == job.key and c.run == job.run]
     processed = job.processed_bits | mask(
         (e.index for e in mine if e.outcome is Outcome.PROCESSED), job.total
     )
-    failed = (job.failed_bits | mask(
-        (e.index for e in mine if e.outcome is Outcome.FAILED), job.total
-    )) & ~processed
+    failed = (
+        job.failed_bits | mask((e.index for e in mine if e.outcome is Outcome.FAILED), job.total)
+    ) & ~processed
 
     if processed == job.processed_bits and failed == job.failed_bits:
         return None

@@ -65,14 +65,19 @@ class LocalEngine:
 
         self._start_workers()
         self._threads = [
-            threading.Thread(target=run_loop, args=(name, step, self.stop_event), name=name,
-                             daemon=True)
-            for name, step in (("aggregator", steps.aggregate), ("projector", steps.project),
-                               ("dead-letters", steps.dead_letters))
+            threading.Thread(
+                target=run_loop, args=(name, step, self.stop_event), name=name, daemon=True
+            )
+            for name, step in (
+                ("aggregator", steps.aggregate),
+                ("projector", steps.project),
+                ("dead-letters", steps.dead_letters),
+            )
         ]
         self.server = self._server()
-        self._threads.append(threading.Thread(target=self.server.serve_forever, name="http",
-                                              daemon=True))
+        self._threads.append(
+            threading.Thread(target=self.server.serve_forever, name="http", daemon=True)
+        )
         for thread in self._threads:
             thread.start()
         return self.server

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from toons.config import EngineSettings, Limits
-from toons.model import ToonEvent
 from toons.service import DeadLetter, ToonService
 from toons.sqlite import SqliteEventLog, SqliteJobStore, SqliteQueue, open_ports
 
@@ -25,8 +24,12 @@ MIN_IDLE_S, MAX_IDLE_S = 0.002, 0.05
 AGGREGATOR = "aggregator"
 
 
-def run_loop(name: str, step: Callable[[], bool], stop: threading.Event | object,
-             alive: Callable[[], bool] = lambda: True) -> None:
+def run_loop(
+    name: str,
+    step: Callable[[], bool],
+    stop: threading.Event | object,
+    alive: Callable[[], bool] = lambda: True,
+) -> None:
     """Run `step` until `stop` is set (or `alive` turns false), backing off when idle."""
     idle = MIN_IDLE_S
     while not stop.is_set() and alive():
@@ -72,8 +75,7 @@ class Steps:
 
     def work(self) -> bool:
         """Receive a batch of toons, process it, acknowledge what is done."""
-        messages = self.queue.receive(self.settings.batch_size,
-                                      self.settings.visibility_timeout_s)
+        messages = self.queue.receive(self.settings.batch_size, self.settings.visibility_timeout_s)
         if not messages:
             return False
         by_item = {id(m.item): m for m in messages}
@@ -88,19 +90,17 @@ class Steps:
         letters = self.queue.dead_letters(100)
         if not letters:
             return False
-        self.service.record_failures(
-            [DeadLetter(d.item, d.reason, d.receives) for d in letters]
-        )
+        self.service.record_failures([DeadLetter(d.item, d.reason, d.receives) for d in letters])
         self.queue.drop_dead(letters)
         return True
 
     def aggregate(self) -> bool:
         """Count the next completion events of the log into their jobs."""
         after = self.events.position(AGGREGATOR)
-        batch = self.events.read(after, 5000, types=ToonEvent.TYPES)
+        batch = self.events.completions(after, 5000)
         if not batch:
             return False
-        self.service.record_completions([event for _, event in batch])
+        self.service.record_completions([completion for _, completion in batch])
         self.events.advance(AGGREGATOR, batch[-1][0])
         return True
 
@@ -133,8 +133,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def worker_process(settings: EngineSettings, limits: Limits, stop: object,
-                   parent_pid: int) -> None:
+def worker_process(settings: EngineSettings, limits: Limits, stop: object, parent_pid: int) -> None:
     """Entry point of a worker process: the work step in a loop until told to stop."""
     _die_with_parent()
     steps = Steps.open(settings, limits)

@@ -45,8 +45,9 @@ class _Handler(BaseHTTPRequestHandler):
             error = InvalidInput("INVALID_CONTENT_LENGTH", "Header Content-Length is not valid")
             return error_response(error)
         if int(raw) > limit:
-            error = LimitExceeded("BODY_TOO_LARGE",
-                                  f"Body is larger than the limit of {limit} bytes")
+            error = LimitExceeded(
+                "BODY_TOO_LARGE", f"Body is larger than the limit of {limit} bytes"
+            )
             return error_response(error)
         return self.rfile.read(int(raw))
 
@@ -64,8 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     def log_message(self, format: str, *args: object) -> None:
-        log.debug("http request", extra={"client": self.client_address[0],
-                                         "line": format % args})
+        log.debug("http request", extra={"client": self.client_address[0], "line": format % args})
 
 
 class LocalServer(ThreadingHTTPServer):

@@ -33,11 +33,14 @@ class UnknownToonType(LookupError):
     """A queued toon names a type no installed processor handles."""
 
 
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
 def canonical_json(value: Any) -> bytes:
     """The one byte form of a JSON value: sorted keys, no spaces, UTF-8."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
+    return _CANONICAL.encode(value).encode()
 
 
 def fingerprint(processed: dict[str, Any]) -> str:
@@ -69,8 +72,10 @@ def _processed_data(item: WorkItem, kind: ToonType, version: str) -> tuple[dict[
 def process_toon(
     item: WorkItem, registry: Registry | None = None, version: str = PROCESSOR_VERSION
 ) -> ToonResult:
-    """Process one queued toon into its result; raises only if its type is unknown
-    or a plugin misbehaves (the caller then retries it and, in the end, dead-letters it).
+    """Process one queued toon into its result.
+
+    Raises only if the toon's type is unknown or a plugin misbehaves; the caller then
+    retries the toon and, in the end, dead-letters it.
     """
     kind = (registry or default_registry()).get(item.toon.type)
     if kind is None:
@@ -78,7 +83,7 @@ def process_toon(
 
     started = time.perf_counter_ns()
     data, problems = _processed_data(item, kind, version)
-    digest = fingerprint(data)
+    encoded = canonical_json(data)
 
     return ToonResult(
         key=item.key,
@@ -89,8 +94,9 @@ def process_toon(
         outcome=Outcome.PROCESSED,
         processed_at=timestamp(),
         duration_ms=round((time.perf_counter_ns() - started) / 1e6, 3),
-        fingerprint=digest,
+        fingerprint=hashlib.sha256(encoded).hexdigest(),
         is_valid=not problems,
         validation_errors=tuple(problems),
         processed_data=data,
+        processed_json=encoded.decode(),
     )

@@ -72,8 +72,9 @@ def _load_entry_points(registry: Registry) -> None:
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
             loaded = entry.load()
-            registry.register(loaded() if callable(loaded) and not hasattr(loaded, "name")
-                              else loaded)
+            registry.register(
+                loaded() if callable(loaded) and not hasattr(loaded, "name") else loaded
+            )
         except Exception:
             log.exception("toon type plugin failed to load", extra={"plugin": entry.name})
 

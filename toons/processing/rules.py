@@ -41,8 +41,9 @@ def check_url(payload: dict[str, Any], name: str = "url") -> list[str]:
     return []
 
 
-def check_positive(payload: dict[str, Any], name: str, maximum: float, *, integer: bool,
-                   required: bool) -> list[str]:
+def check_positive(
+    payload: dict[str, Any], name: str, maximum: float, *, integer: bool, required: bool
+) -> list[str]:
     """Problems with a numeric field that must be in (0, maximum]."""
     value = payload.get(name)
     if value is None:

@@ -1,6 +1,6 @@
-"""TEXT toons: a piece of writing carried in the payload.
+r"""TEXT toons: a piece of writing carried in the payload.
 
-- Normalised: `content` in Unicode NFC with `\\r\\n` turned into `\\n` and the ends
+- Normalised: `content` in Unicode NFC with `\r\n` turned into `\n` and the ends
   stripped; `language` stripped and lower-cased.
 - Valid when `content` is a non-empty string; `language`, when given, looks like a
   BCP 47 tag (`es`, `en-us`).
@@ -39,8 +39,9 @@ class TextType:
         problems = []
         if not isinstance(content, str) or not content:
             problems.append("'content' must be a non-empty string")
-        if language is not None and not (isinstance(language, str)
-                                         and LANGUAGE.fullmatch(language)):
+        if language is not None and not (
+            isinstance(language, str) and LANGUAGE.fullmatch(language)
+        ):
             problems.append("'language' must be a language tag such as 'es' or 'en-us'")
         return problems
 

@@ -31,8 +31,9 @@ class VideoType:
         """URL, duration and resolution rules."""
         return [
             *rules.check_url(payload),
-            *rules.check_positive(payload, "duration", MAX_DURATION_S, integer=False,
-                                  required=True),
+            *rules.check_positive(
+                payload, "duration", MAX_DURATION_S, integer=False, required=True
+            ),
             *rules.check_choice(payload, "resolution", RESOLUTIONS),
         ]
 

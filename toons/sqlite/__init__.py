@@ -10,8 +10,14 @@ from toons.sqlite.events import SqliteEventLog
 from toons.sqlite.queue import SqliteQueue
 from toons.sqlite.stores import SqliteJobStore, SqliteResultStore
 
-__all__ = ["Database", "SqliteEventLog", "SqliteJobStore", "SqliteQueue",
-           "SqliteResultStore", "open_ports"]
+__all__ = [
+    "Database",
+    "SqliteEventLog",
+    "SqliteJobStore",
+    "SqliteQueue",
+    "SqliteResultStore",
+    "open_ports",
+]
 
 
 def open_ports(path: Path | str, max_receives: int = 5, synchronous: str = "NORMAL") -> Ports:

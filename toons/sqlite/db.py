@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,12 +65,17 @@ CREATE TABLE IF NOT EXISTS results (
     run INTEGER NOT NULL,
     outcome TEXT NOT NULL,
     body TEXT NOT NULL,
+    processed TEXT,
     PRIMARY KEY (owner, job_id, idx)
 ) WITHOUT ROWID;
 
+-- Queue rows point at rows of `toons` (the message bodies) instead of copying them.
 CREATE TABLE IF NOT EXISTS queue (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    body TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    run INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
     visible_at REAL NOT NULL,
     receives INTEGER NOT NULL DEFAULT 0,
     receipt TEXT,
@@ -80,7 +86,10 @@ CREATE INDEX IF NOT EXISTS queue_by_visibility ON queue (visible_at, id);
 
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY,
-    body TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    run INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
     receives INTEGER NOT NULL,
     reason TEXT NOT NULL,
     dead_at REAL NOT NULL
@@ -93,6 +102,9 @@ CREATE TABLE IF NOT EXISTS events (
     type TEXT NOT NULL,
     owner TEXT NOT NULL,
     job_id TEXT NOT NULL,
+    run INTEGER NOT NULL,
+    idx INTEGER,
+    outcome TEXT,
     at TEXT NOT NULL,
     body TEXT NOT NULL
 );
@@ -109,19 +121,25 @@ CREATE TABLE IF NOT EXISTS cursors (
 class Database:
     """The engine's SQLite file, with a connection per thread."""
 
-    def __init__(self, path: Path | str, synchronous: str = "NORMAL") -> None:
+    def __init__(
+        self, path: Path | str, synchronous: str = "NORMAL", lock_wait_s: float = 30.0
+    ) -> None:
         self.path = Path(path)
         self.synchronous = synchronous
+        self.lock_wait_s = lock_wait_s
         self._local = threading.local()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.connection().executescript(SCHEMA)
 
     def connection(self) -> sqlite3.Connection:
-        """This thread's connection, opened on first use."""
+        """The calling thread's connection, opened on first use."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                   check_same_thread=False)
+            # A short busy timeout: `_begin` retries on its own, more finely than SQLite's
+            # busy handler would sleep, so writers queue up with little dead time.
+            conn = sqlite3.connect(
+                self.path, timeout=0.005, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
             self._local.conn = conn
@@ -131,10 +149,7 @@ class Database:
     def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction, committed on success and rolled back on error."""
         conn = self.connection()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise _translated(exc) from exc
+        _begin(conn, self.lock_wait_s)
         try:
             yield conn
         except BaseException:
@@ -150,6 +165,21 @@ class Database:
             self._local.conn = None
 
 
-def _translated(exc: sqlite3.OperationalError) -> Exception:
-    busy = getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-    return Throttled("the database stayed locked past the busy timeout") if busy else exc
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _begin(conn: sqlite3.Connection, wait_s: float) -> None:
+    """Take the write lock, retrying while another writer holds it."""
+    deadline, pause = time.monotonic() + wait_s, 0.0002
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise Throttled("the database stayed locked past the wait limit") from exc
+        time.sleep(pause)
+        pause = min(pause * 2, 0.005)

@@ -4,20 +4,26 @@ A received message is hidden for the visibility timeout and its receive count go
 acknowledging deletes it, a failure makes it visible again after a backoff. A message
 found visible with `max_receives` receives already spent moves to the dead letters
 instead of being handed out again, like SQS's redrive policy.
+
+A message names a toon (job, run, index) rather than copying it: the toon itself is the
+row the job store wrote at submit time, which always precedes the fan-out.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import uuid
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from toons.model import WorkItem
+from toons.model import JobKey, Toon, WorkItem
 from toons.sqlite.db import Database
 
 EXPIRED = "visibility timeout expired before the toon was acknowledged"
+Reference = tuple[str, str, int, int]  # owner, job_id, run, index
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,28 @@ def _placeholders(count: int) -> str:
     return ",".join("?" * count)
 
 
+def _work_items(conn: sqlite3.Connection, refs: Iterable[Reference]) -> dict[Reference, WorkItem]:
+    """Load the toons that references point at, one query per job."""
+    by_job: dict[tuple[str, str], list[Reference]] = defaultdict(list)
+    for ref in refs:
+        by_job[ref[:2]].append(ref)
+    items = {}
+    for (owner, job_id), job_refs in by_job.items():
+        indexes = sorted({ref[3] for ref in job_refs})
+        rows = dict(
+            conn.execute(
+                f"SELECT idx, body FROM toons WHERE owner = ? AND job_id = ? "
+                f"AND idx IN ({_placeholders(len(indexes))})",
+                (owner, job_id, *indexes),
+            ).fetchall()
+        )
+        for ref in job_refs:
+            data = json.loads(rows[ref[3]])
+            toon = Toon(data["toonId"], data["type"], data["payload"], ref[3])
+            items[ref] = WorkItem(JobKey(owner, job_id), ref[2], toon)
+    return items
+
+
 class SqliteQueue:
     """The embedded engine's work queue."""
 
@@ -53,12 +81,12 @@ class SqliteQueue:
         self.retry_base_s = retry_base_s
 
     def enqueue(self, items: Sequence[WorkItem]) -> None:
-        """Append items, visible at once."""
+        """Append items, visible at once (their toons must already be stored)."""
         now = time.time()
+        rows = [(i.key.owner, i.key.job_id, i.run, i.toon.index, now) for i in items]
         with self.db.write() as conn:
             conn.executemany(
-                "INSERT INTO queue (body, visible_at) VALUES (?, ?)",
-                [(json.dumps(item.to_dict()), now) for item in items],
+                "INSERT INTO queue (owner, job_id, run, idx, visible_at) VALUES (?,?,?,?,?)", rows
             )
 
     def receive(self, limit: int, visibility_s: float) -> list[Message]:
@@ -74,20 +102,27 @@ class SqliteQueue:
             live = [id_ for id_, receives in rows if receives < self.max_receives]
             if spent:
                 self._dead_letter(conn, spent, now)
-            received = conn.execute(
-                f"UPDATE queue SET visible_at = ?, receives = receives + 1, receipt = ? "
-                f"WHERE id IN ({_placeholders(len(live))}) RETURNING id, receives, body",
-                (now + visibility_s, receipt, *live),
-            ).fetchall() if live else []
-        return [Message(id_, receipt, receives, WorkItem.from_dict(json.loads(body)))
-                for id_, receives, body in sorted(received)]
+            received = (
+                conn.execute(
+                    f"UPDATE queue SET visible_at = ?, receives = receives + 1, receipt = ? "
+                    f"WHERE id IN ({_placeholders(len(live))}) "
+                    f"RETURNING id, receives, owner, job_id, run, idx",
+                    (now + visibility_s, receipt, *live),
+                ).fetchall()
+                if live
+                else []
+            )
+        items = _work_items(self.db.connection(), (tuple(row[2:]) for row in received))
+        return [Message(row[0], receipt, row[1], items[tuple(row[2:])]) for row in sorted(received)]
 
     def ack(self, messages: Sequence[Message]) -> None:
         """Delete messages, unless they were received again since (then a later ack will)."""
         if messages:
             with self.db.write() as conn:
-                conn.executemany("DELETE FROM queue WHERE id = ? AND receipt = ?",
-                                 [(m.id, m.receipt) for m in messages])
+                conn.executemany(
+                    "DELETE FROM queue WHERE id = ? AND receipt = ?",
+                    [(m.id, m.receipt) for m in messages],
+                )
 
     def retry(self, failures: Sequence[tuple[Message, str]]) -> None:
         """Make failed messages visible again after an exponential backoff."""
@@ -95,17 +130,22 @@ class SqliteQueue:
         with self.db.write() as conn:
             conn.executemany(
                 "UPDATE queue SET visible_at = ?, last_error = ? WHERE id = ? AND receipt = ?",
-                [(now + self.retry_base_s * 2 ** (m.receives - 1), reason, m.id, m.receipt)
-                 for m, reason in failures],
+                [
+                    (now + self.retry_base_s * 2 ** (m.receives - 1), reason, m.id, m.receipt)
+                    for m, reason in failures
+                ],
             )
 
     def dead_letters(self, limit: int) -> list[DeadMessage]:
         """The oldest dead-lettered messages."""
-        rows = self.db.connection().execute(
-            "SELECT id, body, receives, reason FROM dead_letters ORDER BY id LIMIT ?", (limit,)
-        )
-        return [DeadMessage(id_, WorkItem.from_dict(json.loads(body)), receives, reason)
-                for id_, body, receives, reason in rows]
+        conn = self.db.connection()
+        rows = conn.execute(
+            "SELECT id, owner, job_id, run, idx, receives, reason FROM dead_letters "
+            "ORDER BY id LIMIT ?",
+            (limit,),
+        ).fetchall()
+        items = _work_items(conn, (tuple(row[1:5]) for row in rows))
+        return [DeadMessage(row[0], items[tuple(row[1:5])], row[5], row[6]) for row in rows]
 
     def drop_dead(self, messages: Sequence[DeadMessage]) -> None:
         """Remove dead letters once their failure is recorded."""
@@ -119,12 +159,14 @@ class SqliteQueue:
         (dead,) = conn.execute("SELECT count(*) FROM dead_letters").fetchone()
         return {"queued": queued, "dead": dead}
 
-    def _dead_letter(self, conn, ids: list[int], now: float) -> None:
+    @staticmethod
+    def _dead_letter(conn: sqlite3.Connection, ids: list[int], now: float) -> None:
         marks = _placeholders(len(ids))
         conn.execute(
-            f"INSERT OR REPLACE INTO dead_letters (id, body, receives, reason, dead_at) "
-            f"SELECT id, body, receives, coalesce(last_error, ?), ? FROM queue "
-            f"WHERE id IN ({marks})",
+            f"INSERT OR REPLACE INTO dead_letters "
+            f"(id, owner, job_id, run, idx, receives, reason, dead_at) "
+            f"SELECT id, owner, job_id, run, idx, receives, coalesce(last_error, ?), ? "
+            f"FROM queue WHERE id IN ({marks})",
             (EXPIRED, now, *ids),
         )
         conn.execute(f"DELETE FROM queue WHERE id IN ({marks})", ids)

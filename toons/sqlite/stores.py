@@ -21,18 +21,32 @@ JOB_COLUMNS = (
 
 def _job_row(job: Job) -> tuple[Any, ...]:
     return (
-        job.key.owner, job.key.job_id, str(job.status), job.total, job.run, job.created_at,
-        job.updated_at, job.request_digest, tally.to_bytes(job.processed_bits, job.total),
-        tally.to_bytes(job.failed_bits, job.total), job.version,
+        job.key.owner,
+        job.key.job_id,
+        str(job.status),
+        job.total,
+        job.run,
+        job.created_at,
+        job.updated_at,
+        job.request_digest,
+        tally.to_bytes(job.processed_bits, job.total),
+        tally.to_bytes(job.failed_bits, job.total),
+        job.version,
     )
 
 
 def _job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
     owner, job_id, status, total, run, created, updated, digest, done, failed, version = row
     return Job(
-        key=JobKey(owner, job_id), status=JobStatus(status), total=total, created_at=created,
-        updated_at=updated, request_digest=digest, run=run,
-        processed_bits=tally.from_bytes(done), failed_bits=tally.from_bytes(failed),
+        key=JobKey(owner, job_id),
+        status=JobStatus(status),
+        total=total,
+        created_at=created,
+        updated_at=updated,
+        request_digest=digest,
+        run=run,
+        processed_bits=tally.from_bytes(done),
+        failed_bits=tally.from_bytes(failed),
         version=version,
     )
 
@@ -40,8 +54,9 @@ def _job(row: sqlite3.Row | tuple[Any, ...]) -> Job:
 def _summary_json(summary: JobSummary | None) -> str | None:
     if summary is None:
         return None
-    return json.dumps({**summary.to_dict(), "userId": summary.key.owner,
-                       "version": summary.version})
+    return json.dumps(
+        {**summary.to_dict(), "userId": summary.key.owner, "version": summary.version}
+    )
 
 
 def _summary(text: str | None) -> JobSummary | None:
@@ -59,17 +74,15 @@ class SqliteJobStore:
 
     def create(self, job: Job, toons: Sequence[Toon]) -> Job | None:
         """Insert the job and its toons unless the key exists (then return the stored job)."""
+        rows = [(job.key.owner, job.key.job_id, t.index, json.dumps(t.to_dict())) for t in toons]
         with self.db.write() as conn:
             stored = self._read(conn, job.key)
             if stored is not None:
                 return stored
-            conn.execute(f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                         _job_row(job))
-            conn.executemany(
-                "INSERT INTO toons (owner, job_id, idx, body) VALUES (?,?,?,?)",
-                [(job.key.owner, job.key.job_id, t.index, json.dumps(t.to_dict()))
-                 for t in toons],
+            conn.execute(
+                f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", _job_row(job)
             )
+            conn.executemany("INSERT INTO toons (owner, job_id, idx, body) VALUES (?,?,?,?)", rows)
             self._record_change(conn, None, job)
         return None
 
@@ -127,18 +140,28 @@ class SqliteJobStore:
                 "VALUES (?,?,?,?,?) ON CONFLICT (owner, created_at, job_id) DO UPDATE "
                 "SET version = excluded.version, body = excluded.body "
                 "WHERE excluded.version > job_list.version",
-                (summary.key.owner, summary.created_at, summary.key.job_id, summary.version,
-                 json.dumps(summary.to_dict())),
+                (
+                    summary.key.owner,
+                    summary.created_at,
+                    summary.key.job_id,
+                    summary.version,
+                    json.dumps(summary.to_dict()),
+                ),
             )
 
     def list_jobs(self, owner: str, limit: int, after: Position | None) -> Page[JobSummary]:
         """The owner's jobs, newest first."""
         start = (after["createdAt"], after["jobId"]) if after else ("\uffff", "")
-        rows = self.db.connection().execute(
-            "SELECT version, body FROM job_list WHERE owner = ? AND (created_at, job_id) < (?, ?)"
-            " ORDER BY created_at DESC, job_id DESC LIMIT ?",
-            (owner, *start, limit + 1),
-        ).fetchall()
+        rows = (
+            self.db.connection()
+            .execute(
+                "SELECT version, body FROM job_list "
+                "WHERE owner = ? AND (created_at, job_id) < (?, ?) "
+                "ORDER BY created_at DESC, job_id DESC LIMIT ?",
+                (owner, *start, limit + 1),
+            )
+            .fetchall()
+        )
         items = [JobSummary.from_dict(owner, json.loads(body), v) for v, body in rows[:limit]]
         last = items[-1] if len(rows) > limit else None
         position = {"createdAt": last.created_at, "jobId": last.key.job_id} if last else None
@@ -153,8 +176,9 @@ class SqliteJobStore:
         return _job(row) if row else None
 
     def _replace(self, conn: sqlite3.Connection, old: Job, new: Job) -> None:
-        conn.execute(f"REPLACE INTO jobs ({JOB_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                     _job_row(new))
+        conn.execute(
+            f"REPLACE INTO jobs ({JOB_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", _job_row(new)
+        )
         self._record_change(conn, old, new)
 
     @staticmethod
@@ -183,25 +207,44 @@ class SqliteResultStore:
         """
         if not results:
             return
+        # Rows are encoded before taking the write lock, which other processes wait on.
+        rows = [
+            (
+                r.key.owner,
+                r.key.job_id,
+                r.index,
+                r.run,
+                str(r.outcome),
+                json.dumps(r.to_record()),
+                r.processed_text(),
+            )
+            for r in results
+        ]
         with self.db.write() as conn:
             conn.executemany(
-                "INSERT INTO results (owner, job_id, idx, run, outcome, body) "
-                "VALUES (?,?,?,?,?,?) ON CONFLICT (owner, job_id, idx) DO UPDATE "
-                "SET run = excluded.run, outcome = excluded.outcome, body = excluded.body "
+                "INSERT INTO results (owner, job_id, idx, run, outcome, body, processed) "
+                "VALUES (?,?,?,?,?,?,?) ON CONFLICT (owner, job_id, idx) DO UPDATE "
+                "SET run = excluded.run, outcome = excluded.outcome, body = excluded.body, "
+                "processed = excluded.processed "
                 "WHERE excluded.run > results.run OR (excluded.run = results.run "
                 "AND excluded.outcome = 'PROCESSED' AND results.outcome = 'FAILED')",
-                [(r.key.owner, r.key.job_id, r.index, r.run, str(r.outcome),
-                  json.dumps(r.to_record())) for r in results],
+                rows,
             )
 
     def list(self, key: JobKey, limit: int, after: Position | None) -> Page[ToonResult]:
         """The job's results in toon order."""
         start = after["index"] if after else -1
-        rows = self.db.connection().execute(
-            "SELECT body FROM results WHERE owner = ? AND job_id = ? AND idx > ? "
-            "ORDER BY idx LIMIT ?",
-            (key.owner, key.job_id, start, limit + 1),
-        ).fetchall()
-        items = [ToonResult.from_record(json.loads(body)) for (body,) in rows[:limit]]
+        rows = (
+            self.db.connection()
+            .execute(
+                "SELECT body, processed FROM results WHERE owner = ? AND job_id = ? AND idx > ? "
+                "ORDER BY idx LIMIT ?",
+                (key.owner, key.job_id, start, limit + 1),
+            )
+            .fetchall()
+        )
+        items = [
+            ToonResult.from_record(json.loads(body), processed) for body, processed in rows[:limit]
+        ]
         position = {"index": items[-1].index} if len(rows) > limit else None
         return Page(items, position)
