@@ -75,13 +75,17 @@ def _auth_settings(data_dir: Path):
 
 def run_local(args: argparse.Namespace) -> int:
     """`toons local`: start, print how to use it, run until Ctrl-C or SIGTERM."""
-    from toons.local.engine import LocalEngine
+    from toons.local.engine import DataDirBusy, LocalEngine
 
     logs.configure(args.log_level)
     settings = EngineSettings(data_dir=args.data_dir, workers=max(1, args.workers))
     auth_settings = _auth_settings(args.data_dir)
     engine = LocalEngine(settings, auth_settings, limits_from_env(), args.host, args.port)
-    server = engine.start()
+    try:
+        server = engine.start()
+    except (DataDirBusy, OSError) as exc:
+        print(f"toons local: {exc}", file=sys.stderr)
+        return 1
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: engine.stop_event.set())

@@ -116,7 +116,12 @@ def _payload(value: Any, field: str, limits: Limits) -> tuple[dict[str, Any], by
         value = {}
     if not isinstance(value, dict):
         raise InvalidInput("INVALID_FIELD", f"Field '{field}' must be a JSON object", field)
-    encoded = canonical_json(value)
+    try:
+        encoded = canonical_json(value)
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") is valid JSON but not UTF-8
+        raise InvalidInput(
+            "INVALID_FIELD", f"Field '{field}' holds text that is not valid Unicode", field
+        ) from None
     if len(encoded) > limits.max_payload_bytes:
         raise LimitExceeded(
             "TOON_PAYLOAD_TOO_LARGE",

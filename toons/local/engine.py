@@ -9,6 +9,7 @@ consumes its input, and start-up resumes any fan-out a crash interrupted.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import multiprocessing
 import os
@@ -16,6 +17,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from toons.api import Api
 from toons.config import AuthSettings, EngineSettings, Limits
@@ -27,6 +29,7 @@ from toons.sqlite import open_ports
 log = logging.getLogger(__name__)
 
 SECRET_FILE = "jwt-secret"
+LOCK_FILE = "engine.lock"
 
 
 def jwt_secret(data_dir: Path) -> str:
@@ -45,6 +48,27 @@ def jwt_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+class DataDirBusy(RuntimeError):
+    """Another `toons local` already runs on this data dir."""
+
+
+def lock_data_dir(data_dir: Path) -> IO[str]:
+    """Hold an exclusive lock on the data dir for this process's life.
+
+    Start-up recovery treats every in-flight toon as abandoned, which is only true when
+    no other engine works on the same file. The lock dies with the process, `kill -9`
+    included.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(data_dir / LOCK_FILE, "w")  # noqa: SIM115 - held open until exit
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise DataDirBusy(f"another toons local is running on {data_dir}") from None
+    return handle
+
+
 @dataclass
 class LocalEngine:
     """Starts and stops the embedded engine's server, loops and workers."""
@@ -58,10 +82,11 @@ class LocalEngine:
 
     def start(self) -> LocalServer:
         """Start everything; returns the server (its `url` says where it listens)."""
+        self._lock = lock_data_dir(self.settings.data_dir)
         steps = Steps.open(self.settings, self.limits)
-        resumed = steps.resume_pending()
-        if resumed:
-            log.info("resumed interrupted fan-outs", extra={"jobs": resumed})
+        recovered = steps.recover()
+        if any(recovered.values()):
+            log.info("recovered after an unclean stop", extra=recovered)
 
         self._start_workers()
         self._threads = [

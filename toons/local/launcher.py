@@ -12,6 +12,7 @@ from pathlib import Path
 
 from toons import auth
 from toons.client import Client
+from toons.local.engine import SECRET_FILE
 
 READY = "toons local listening on "
 
@@ -20,12 +21,19 @@ class LocalProcess:
     """A `toons local` child on a free port, with its own data dir and secret."""
 
     def __init__(
-        self, data_dir: Path, workers: int | None = None, env: dict[str, str] | None = None
+        self,
+        data_dir: Path,
+        workers: int | None = None,
+        env: dict[str, str] | None = None,
+        secret_in_env: bool = True,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.workers = workers
-        self.secret = secrets.token_urlsafe(32)
-        self.env = {**os.environ, "TOONS_JWT_SECRET": self.secret, **(env or {})}
+        self.env = {k: v for k, v in os.environ.items() if k != "TOONS_JWT_SECRET"}
+        self.env.update(env or {})
+        self.secret = secrets.token_urlsafe(32) if secret_in_env else None
+        if self.secret:
+            self.env["TOONS_JWT_SECRET"] = self.secret
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.output: list[str] = []
@@ -75,8 +83,9 @@ class LocalProcess:
             self.output.append(line)
 
     def token(self, subject: str = "user123", ttl_s: float = 3600) -> str:
-        """A token this child accepts."""
-        return auth.mint(subject, self.secret, ttl_s)
+        """A token this child accepts (signed with the data dir's secret if none was set)."""
+        secret = self.secret or (self.data_dir / SECRET_FILE).read_text().strip()
+        return auth.mint(subject, secret, ttl_s)
 
     def client(self, subject: str = "user123") -> Client:
         """A client speaking for `subject`."""

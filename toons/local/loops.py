@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from toons.config import EngineSettings, Limits
 from toons.service import DeadLetter, ToonService
 from toons.sqlite import SqliteEventLog, SqliteJobStore, SqliteQueue, open_ports
+from toons.sqlite.queue import Message
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +80,17 @@ class Steps:
         messages = self.queue.receive(self.settings.batch_size, self.settings.visibility_timeout_s)
         if not messages:
             return False
-        by_item = {id(m.item): m for m in messages}
-        report = self.service.process_batch([m.item for m in messages])
-        self.queue.ack([by_item[id(item)] for item in report.done])
+        # Duplicate messages of one toon (a resumed fan-out) share one item: it is
+        # processed once and every one of its messages is settled with it.
+        by_item: dict[int, list[Message]] = defaultdict(list)
+        for message in messages:
+            by_item[id(message.item)].append(message)
+        report = self.service.process_batch([group[0].item for group in by_item.values()])
+        self.queue.ack([m for item in report.done for m in by_item[id(item)]])
         if report.failed:
-            self.queue.retry([(by_item[id(item)], reason) for item, reason in report.failed])
+            self.queue.retry(
+                [(m, reason) for item, reason in report.failed for m in by_item[id(item)]]
+            )
         return True
 
     def dead_letters(self) -> bool:
@@ -112,6 +120,10 @@ class Steps:
         self.service.project([change for _, change in changes])
         self.jobs.consume_changes(changes[-1][0])
         return True
+
+    def recover(self) -> dict[str, int]:
+        """Start-up after any stop: hand out in-flight toons again, finish cut fan-outs."""
+        return {"released": self.queue.release_in_flight(), "resumed": self.resume_pending()}
 
     def resume_pending(self) -> int:
         """Finish every fan-out a crash interrupted; returns how many jobs it resumed."""

@@ -11,6 +11,10 @@ from toons.errors import InvalidInput, LimitExceeded
 
 log = logging.getLogger(__name__)
 
+# A refused body up to this size is read and dropped so that the client, still sending,
+# can read the 413; past it the connection is simply closed.
+DISCARD_LIMIT = 64 * 1024 * 1024
+
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "toons"
@@ -37,11 +41,19 @@ class _Handler(BaseHTTPRequestHandler):
         )
         self._send(self.api.handle(request))
 
-    def _body(self) -> bytes | HttpResponse:
-        """The request body, or the answer when its length is unusable or too large."""
+    def handle_expect_100(self) -> bool:
+        """Refuse an oversized body before the client sends it (curl asks first)."""
+        refusal = self._refusal()
+        if refusal is None:
+            return super().handle_expect_100()
+        self._send(refusal, close=True)
+        return False
+
+    def _refusal(self) -> HttpResponse | None:
+        """The answer when Content-Length is unusable or over the limit, else None."""
         raw = self.headers.get("Content-Length", "0").strip() or "0"
         limit = self.api.service.limits.max_body_bytes
-        if not raw.isdigit():
+        if not raw.isascii() or not raw.isdigit():
             error = InvalidInput("INVALID_CONTENT_LENGTH", "Header Content-Length is not valid")
             return error_response(error)
         if int(raw) > limit:
@@ -49,7 +61,25 @@ class _Handler(BaseHTTPRequestHandler):
                 "BODY_TOO_LARGE", f"Body is larger than the limit of {limit} bytes"
             )
             return error_response(error)
-        return self.rfile.read(int(raw))
+        return None
+
+    def _body(self) -> bytes | HttpResponse:
+        """The request body, or the answer when its length is unusable or too large."""
+        refusal = self._refusal()
+        if refusal is None:
+            return self.rfile.read(int(self.headers.get("Content-Length", "0").strip() or "0"))
+        if refusal.status == 413:
+            self._discard(int(self.headers["Content-Length"]))
+        return refusal
+
+    def _discard(self, length: int) -> None:
+        """Read and drop a refused body, up to a bound, so the client reads our answer."""
+        remaining = min(length, DISCARD_LIMIT)
+        while remaining > 0:
+            chunk = self.rfile.read(min(remaining, 1 << 16))
+            if not chunk:
+                return
+            remaining -= len(chunk)
 
     def _send(self, response: HttpResponse, close: bool = False) -> None:
         payload = response.encoded()

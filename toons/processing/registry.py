@@ -72,9 +72,10 @@ def _load_entry_points(registry: Registry) -> None:
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
             loaded = entry.load()
-            registry.register(
-                loaded() if callable(loaded) and not hasattr(loaded, "name") else loaded
-            )
+            # A class is a factory even when `name` is a class attribute, as the built-ins do.
+            if isinstance(loaded, type) or (callable(loaded) and not hasattr(loaded, "name")):
+                loaded = loaded()
+            registry.register(loaded)
         except Exception:
             log.exception("toon type plugin failed to load", extra={"plugin": entry.name})
 

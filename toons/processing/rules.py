@@ -14,7 +14,10 @@ def number(payload: dict[str, Any], name: str) -> float | None:
     value = payload.get(name)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        return float(value) if math.isfinite(value) else None
+    except OverflowError:  # an integer too large for a float (JSON allows 4,300 digits)
+        return None
 
 
 def stripped(payload: dict[str, Any], *names: str, lower: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -35,7 +38,10 @@ def check_url(payload: dict[str, Any], name: str = "url") -> list[str]:
         return [f"'{name}' is required"]
     if not isinstance(value, str):
         return [f"'{name}' must be a string"]
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # e.g. "http://[" (bad IPv6) or a netloc that changes under NFKC
+        return [f"'{name}' must be an http or https URL"]
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return [f"'{name}' must be an http or https URL"]
     return []
@@ -60,7 +66,8 @@ def check_positive(
 def check_choice(payload: dict[str, Any], name: str, choices: frozenset[str]) -> list[str]:
     """Problems with an optional field that must be one of `choices`."""
     value = payload.get(name)
-    if value is None or value in choices:
+    # Only a string can be a choice; `in` would raise for unhashable JSON (lists, objects).
+    if value is None or (isinstance(value, str) and value in choices):
         return []
     return [f"'{name}' must be one of {', '.join(sorted(choices))}"]
 

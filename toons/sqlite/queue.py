@@ -152,6 +152,18 @@ class SqliteQueue:
         with self.db.write() as conn:
             conn.executemany("DELETE FROM dead_letters WHERE id = ?", [(m.id,) for m in messages])
 
+    def release_in_flight(self) -> int:
+        """Make every hidden message visible now; for start-up, when no worker is alive.
+
+        Receive counts stay as they are, so a toon that keeps crashing its worker still
+        reaches the dead letters.
+        """
+        now = time.time()
+        with self.db.write() as conn:
+            return conn.execute(
+                "UPDATE queue SET visible_at = ? WHERE visible_at > ?", (now, now)
+            ).rowcount
+
     def depth(self) -> dict[str, int]:
         """Messages waiting or in flight, and dead letters."""
         conn = self.db.connection()

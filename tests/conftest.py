@@ -1,0 +1,15 @@
+"""Fixtures every test folder may use."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def unique_id() -> str:
+    """A job id no other test in this session uses."""
+    return f"JOB-{next(_ids):05d}"
