@@ -39,6 +39,7 @@ SEED_TEXT = {
     "payload": {"content": "Este es un texto de prueba", "language": "es"},
 }
 SEED_TOONS = [SEED_IMAGE, SEED_VIDEO, SEED_TEXT]
+DEFAULT_KEY = JobKey("user-1", "JOB-1")
 
 # Hypothesis keeps no example database here: core tests touch no files.
 QUICK = settings(
@@ -70,7 +71,7 @@ def work_item(
     payload: dict[str, Any],
     toon_id: str = "TOON-1",
     index: int = 0,
-    key: JobKey = JobKey("user-1", "JOB-1"),
+    key: JobKey = DEFAULT_KEY,
     run: int = 1,
 ) -> WorkItem:
     """A queued toon, as a worker receives it."""

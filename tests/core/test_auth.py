@@ -56,7 +56,10 @@ def test_spaces_around_the_token_are_tolerated() -> None:
 def test_a_missing_header_is_missing_authorization(header: str | None) -> None:
     error = refused(header)
 
-    assert (error.code, error.message) == ("MISSING_AUTHORIZATION", "Header Authorization no presente")
+    assert (error.code, error.message) == (
+        "MISSING_AUTHORIZATION",
+        "Header Authorization no presente",
+    )
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from toons.errors import InvalidInput
 
 RESULTS = {"index": int}
 JOBS = {"createdAt": str, "jobId": str}
+DEFAULTS = Limits()
 
 
 def token_of(value: object) -> str:
@@ -25,7 +26,7 @@ def bad_token(token: str, shape: dict[str, type] = RESULTS) -> InvalidInput:
     return caught.value
 
 
-def bad_limit(raw: str, limits: Limits = Limits()) -> InvalidInput:
+def bad_limit(raw: str, limits: Limits = DEFAULTS) -> InvalidInput:
     with pytest.raises(InvalidInput) as caught:
         paging.page_size(raw, limits)
     return caught.value

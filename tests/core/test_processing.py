@@ -84,7 +84,9 @@ def test_result_locates_the_toon_in_its_job_and_run() -> None:
 
 
 def test_processed_by_names_the_processor_version() -> None:
-    assert enrichment("TEXT", {"content": "x"})["processedBy"] == f"ToonProcessor-v{PROCESSOR_VERSION}"
+    assert (
+        enrichment("TEXT", {"content": "x"})["processedBy"] == f"ToonProcessor-v{PROCESSOR_VERSION}"
+    )
 
 
 def test_processed_by_follows_a_custom_version() -> None:
@@ -98,7 +100,9 @@ def test_original_size_is_the_canonical_byte_length_of_the_toon_as_sent() -> Non
     item = work_item("IMAGE", dict(SEED_IMAGE["payload"]), toon_id="TOON-001")
     result = process_toon(item, builtin_registry())
 
-    assert result.processed_data["metadata"]["originalSize"] == len(canonical_json(item.toon.to_dict()))
+    assert result.processed_data["metadata"]["originalSize"] == len(
+        canonical_json(item.toon.to_dict())
+    )
     assert result.processed_data["metadata"]["originalSize"] == 131
 
 
@@ -209,7 +213,9 @@ def test_image_without_url_is_processed_but_invalid() -> None:
     assert result.validation_errors == ("'url' is required",)
 
 
-@pytest.mark.parametrize("url", ["ftp://x.test/a.png", "x.test/a.png", "https://", "", "javascript:1"])
+@pytest.mark.parametrize(
+    "url", ["ftp://x.test/a.png", "x.test/a.png", "https://", "", "javascript:1"]
+)
 def test_image_with_a_non_http_url_is_invalid(url: str) -> None:
     assert problems("IMAGE", {"url": url}) == ("'url' must be an http or https URL",)
 
@@ -230,9 +236,7 @@ def test_image_with_http_url_and_no_size_or_format_is_valid() -> None:
 def test_image_side_out_of_range_is_invalid(side: str, value: int) -> None:
     payload = {"url": "https://x.test/a.png", side: value}
 
-    assert problems("IMAGE", payload) == (
-        f"'{side}' must be greater than 0 and at most 100000",
-    )
+    assert problems("IMAGE", payload) == (f"'{side}' must be greater than 0 and at most 100000",)
 
 
 @pytest.mark.parametrize("value", [1920.0, "1920", True, [1920]])

@@ -97,7 +97,9 @@ def test_an_object_without_the_protocol_is_refused() -> None:
 
 
 def test_the_builtin_types_provide_the_protocol() -> None:
-    assert all(isinstance(kind, ToonType) for kind in builtin_registry()._types.values())
+    types = builtin_registry()
+
+    assert all(isinstance(types.get(name), ToonType) for name in types.names())
 
 
 def test_a_plugin_object_is_found_through_the_entry_point_group(

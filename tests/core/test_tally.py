@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -166,7 +168,7 @@ def test_counts_equal_set_semantics_for_any_batches_of_completions(
 ) -> None:
     completions = [done(index, outcome, run, key) for index, outcome, run, key in events]
     bounds = sorted({0, len(completions), *(c for c in cuts if c <= len(completions))})
-    batches = [completions[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    batches = [completions[a:b] for a, b in itertools.pairwise(bounds)]
 
     final, writes = job(total), 0
     for batch in batches:

@@ -21,8 +21,9 @@ def test_local_prints_url_token_and_a_curl_line(local):
 
 def test_banner_token_is_accepted(local):
     local.start()
-    token = next(line.split("=", 1)[1].strip() for line in local.output
-                 if line.startswith("export TOKEN="))
+    token = next(
+        line.split("=", 1)[1].strip() for line in local.output if line.startswith("export TOKEN=")
+    )
 
     assert Client(local.url, token).jobs().status == 200
 
@@ -45,9 +46,22 @@ def test_token_command_mints_tokens_the_server_accepts(tmp_path):
     process = LocalProcess(tmp_path / "data", secret_in_env=False).start()
     try:
         token = subprocess.run(
-            [sys.executable, "-m", "toons.cli", "token", "--sub", "carol", "--ttl", "10m",
-             "--data-dir", str(tmp_path / "data")],
-            env=process.env, capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                "-m",
+                "toons.cli",
+                "token",
+                "--sub",
+                "carol",
+                "--ttl",
+                "10m",
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            env=process.env,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
 
         reply = Client(process.url, token).jobs()
@@ -59,9 +73,20 @@ def test_token_command_mints_tokens_the_server_accepts(tmp_path):
 
 def test_token_command_rejects_a_bad_ttl(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "toons.cli", "token", "--sub", "x", "--ttl", "soon",
-         "--data-dir", str(tmp_path)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "toons.cli",
+            "token",
+            "--sub",
+            "x",
+            "--ttl",
+            "soon",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
     )
 
     assert result.returncode == 2
@@ -72,9 +97,20 @@ def test_a_second_engine_on_the_same_data_dir_is_refused(local):
     local.start()
 
     result = subprocess.run(
-        [sys.executable, "-m", "toons.cli", "local", "--port", "0", "--data-dir",
-         str(local.data_dir)],
-        env=local.env, capture_output=True, text=True, timeout=30,
+        [
+            sys.executable,
+            "-m",
+            "toons.cli",
+            "local",
+            "--port",
+            "0",
+            "--data-dir",
+            str(local.data_dir),
+        ],
+        env=local.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
 
     assert result.returncode == 1

@@ -26,7 +26,10 @@ def assert_counted_once(client, job_id: str, total: int) -> None:
     results = client.all_results(job_id)
 
     assert (status["status"], status["processedToons"], status["failedToons"]) == (
-        "Completed", total, 0)
+        "Completed",
+        total,
+        0,
+    )
     assert len(results) == total
     assert len({r["toonId"] for r in results}) == total
 
@@ -35,8 +38,12 @@ def assert_counted_once(client, job_id: str, total: int) -> None:
 def test_sigkill_mid_job_then_restart_counts_every_toon_once(local, kill_after_processed):
     client = local.start().client()
     assert client.submit(sample_job("CRASH", TOONS)).status == 202
-    client.wait("CRASH", timeout_s=60, poll_s=0.002,
-                settled=lambda s: s["processedToons"] >= kill_after_processed)
+    client.wait(
+        "CRASH",
+        timeout_s=60,
+        poll_s=0.002,
+        settled=lambda s: s["processedToons"] >= kill_after_processed,
+    )
 
     local.kill()
     local.start()
@@ -63,10 +70,12 @@ def test_a_fan_out_cut_short_by_a_crash_is_resumed_at_start(local):
     body = json.dumps(sample_job("HALF-SUBMITTED", 50)).encode()
     request = parse_submission(body, Limits(), default_registry())
     moment = "2026-01-01T00:00:00.000Z"
-    job = Job(JobKey("user123", "HALF-SUBMITTED"), JobStatus.PENDING, 50, moment, moment,
-              request.digest)
+    job = Job(
+        JobKey("user123", "HALF-SUBMITTED"), JobStatus.PENDING, 50, moment, moment, request.digest
+    )
     open_ports(database_path(EngineSettings(data_dir=local.data_dir))).jobs.create(
-        job, request.toons)
+        job, request.toons
+    )
 
     local.start()
 
@@ -103,8 +112,12 @@ def wait_until_gone(pids: list[int], timeout_s: float = 5) -> bool:
     """Whether every pid has exited (or is a zombie) within the timeout."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        alive = [p for p in pids if Path(f"/proc/{p}").exists()
-                 and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+        alive = [
+            p
+            for p in pids
+            if Path(f"/proc/{p}").exists()
+            and Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        ]
         if not alive:
             return True
         time.sleep(0.05)

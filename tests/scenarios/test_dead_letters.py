@@ -1,5 +1,7 @@
-"""A toon that keeps failing ends dead-lettered, recorded FAILED with its reason,
-and still counts toward the end of its job."""
+"""A toon that keeps failing is dead-lettered and recorded FAILED with its reason.
+
+It still counts toward the end of its job.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +17,10 @@ def test_a_poison_toon_fails_and_the_job_ends_with_errors(backend, unique_id):
     results = {r["toonId"]: r for r in client.all_results(unique_id)}
 
     assert (status["status"], status["processedToons"], status["failedToons"]) == (
-        "CompletedWithErrors", 4, 1)
+        "CompletedWithErrors",
+        4,
+        1,
+    )
     assert status["progress"] == {"percentage": 100.0, "completed": True}
     assert results["POISONED"]["status"] == "FAILED"
     assert "poison toon" in results["POISONED"]["error"]["reason"]

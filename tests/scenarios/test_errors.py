@@ -1,5 +1,7 @@
-"""Bad input and bad credentials: a clear 4xx with the contract's strings and codes,
-and nothing stored for a rejected job."""
+"""Bad input and bad credentials: a clear 4xx with the contract's strings and codes.
+
+Nothing is stored for a rejected job.
+"""
 
 from __future__ import annotations
 
@@ -31,8 +33,11 @@ def test_submit_without_toons_names_the_field(backend):
     reply = backend.client().submit({"jobId": "JOB-002"})
 
     assert reply.status == 400
-    assert reply.body == {"error": "Campo 'toons' requerido", "code": "MISSING_FIELD",
-                          "field": "toons"}
+    assert reply.body == {
+        "error": "Campo 'toons' requerido",
+        "code": "MISSING_FIELD",
+        "field": "toons",
+    }
 
 
 @pytest.mark.parametrize("token", ["not-a-jwt", "a.b.c", ""])
@@ -44,8 +49,11 @@ def test_garbage_tokens_are_invalid(backend, token):
 
 
 def test_token_signed_with_another_key_is_invalid(backend):
-    token = jwt.encode({"sub": "user123", "exp": time.time() + 60}, "another-key-that-is-long-enough-for-hs256",
-                       algorithm="HS256")
+    token = jwt.encode(
+        {"sub": "user123", "exp": time.time() + 60},
+        "another-key-that-is-long-enough-for-hs256",
+        algorithm="HS256",
+    )
 
     reply = backend.client(token=token).status("ANY")
 
@@ -53,8 +61,9 @@ def test_token_signed_with_another_key_is_invalid(backend):
 
 
 def test_expired_token_is_refused_as_expired(backend):
-    token = jwt.encode({"sub": "user123", "exp": time.time() - 3600}, backend.secret,
-                       algorithm="HS256")
+    token = jwt.encode(
+        {"sub": "user123", "exp": time.time() - 3600}, backend.secret, algorithm="HS256"
+    )
 
     reply = backend.client(token=token).status("ANY")
 
@@ -68,18 +77,35 @@ def test_expired_token_is_refused_as_expired(backend):
         (b"{not json", "INVALID_JSON", None),
         (b"[]", "INVALID_BODY", None),
         (b'{"jobId": 7, "toons": []}', "INVALID_FIELD", "jobId"),
-        (b'{"jobId": "bad id!", "toons": [{"toonId": "T", "type": "TEXT"}]}', "INVALID_ID", "jobId"),
+        (
+            b'{"jobId": "bad id!", "toons": [{"toonId": "T", "type": "TEXT"}]}',
+            "INVALID_ID",
+            "jobId",
+        ),
         (b'{"jobId": "J", "toons": "many"}', "INVALID_FIELD", "toons"),
         (b'{"jobId": "J", "toons": []}', "INVALID_FIELD", "toons"),
-        (b'{"jobId": "J", "toons": [{"toonId": "", "type": "TEXT"}]}', "INVALID_ID",
-         "toons[0].toonId"),
+        (
+            b'{"jobId": "J", "toons": [{"toonId": "", "type": "TEXT"}]}',
+            "INVALID_ID",
+            "toons[0].toonId",
+        ),
         (b'{"jobId": "J", "toons": [{"type": "TEXT"}]}', "MISSING_FIELD", "toons[0].toonId"),
-        (b'{"jobId": "J", "toons": [{"toonId": "T", "type": "AUDIO"}]}', "UNKNOWN_TOON_TYPE",
-         "toons[0].type"),
-        (b'{"jobId": "J", "toons": [{"toonId": "T", "type": "TEXT", "payload": [1]}]}',
-         "INVALID_FIELD", "toons[0].payload"),
-        (b'{"jobId": "J", "toons": [{"toonId": "T", "type": "TEXT"}, '
-         b'{"toonId": "T", "type": "TEXT"}]}', "DUPLICATE_TOON_ID", "toons[1].toonId"),
+        (
+            b'{"jobId": "J", "toons": [{"toonId": "T", "type": "AUDIO"}]}',
+            "UNKNOWN_TOON_TYPE",
+            "toons[0].type",
+        ),
+        (
+            b'{"jobId": "J", "toons": [{"toonId": "T", "type": "TEXT", "payload": [1]}]}',
+            "INVALID_FIELD",
+            "toons[0].payload",
+        ),
+        (
+            b'{"jobId": "J", "toons": [{"toonId": "T", "type": "TEXT"}, '
+            b'{"toonId": "T", "type": "TEXT"}]}',
+            "DUPLICATE_TOON_ID",
+            "toons[1].toonId",
+        ),
     ],
 )
 def test_bad_submissions_get_a_400_naming_what_is_wrong(backend, body, code, field):
@@ -93,8 +119,10 @@ def test_bad_submissions_get_a_400_naming_what_is_wrong(backend, body, code, fie
 
 def test_a_rejected_job_leaves_nothing_behind(backend, unique_id):
     client = backend.client()
-    body = {"jobId": unique_id, "toons": [{"toonId": "T1", "type": "TEXT"},
-                                          {"toonId": "T1", "type": "TEXT"}]}
+    body = {
+        "jobId": unique_id,
+        "toons": [{"toonId": "T1", "type": "TEXT"}, {"toonId": "T1", "type": "TEXT"}],
+    }
 
     assert client.submit(body).status == 400
     assert client.status(unique_id).status == 404
@@ -120,11 +148,14 @@ def test_an_oversized_payload_is_refused_with_the_limit(backend, unique_id):
 
 
 def test_an_oversized_body_is_refused_with_the_limit(backend, unique_id):
-    toons = [{"toonId": f"T{n}", "type": "TEXT", "payload": {"content": "y" * 60_000}}
-             for n in range(110)]
+    toons = [
+        {"toonId": f"T{n}", "type": "TEXT", "payload": {"content": "y" * 60_000}}
+        for n in range(110)
+    ]
 
-    reply = backend.client().request("POST", "/submit-job",
-                                     json.dumps({"jobId": unique_id, "toons": toons}).encode())
+    reply = backend.client().request(
+        "POST", "/submit-job", json.dumps({"jobId": unique_id, "toons": toons}).encode()
+    )
 
     assert reply.status == 413
     assert reply.body["code"] == "BODY_TOO_LARGE"
@@ -133,8 +164,12 @@ def test_an_oversized_body_is_refused_with_the_limit(backend, unique_id):
 
 @pytest.mark.parametrize(
     ("query", "code"),
-    [({"limit": "0"}, "INVALID_LIMIT"), ({"limit": "1001"}, "INVALID_LIMIT"),
-     ({"limit": "ten"}, "INVALID_LIMIT"), ({"nextToken": "%%%"}, "INVALID_NEXT_TOKEN")],
+    [
+        ({"limit": "0"}, "INVALID_LIMIT"),
+        ({"limit": "1001"}, "INVALID_LIMIT"),
+        ({"limit": "ten"}, "INVALID_LIMIT"),
+        ({"nextToken": "%%%"}, "INVALID_NEXT_TOKEN"),
+    ],
 )
 def test_bad_paging_parameters_get_a_400(backend, unique_id, query, code):
     client = backend.client()

@@ -49,8 +49,13 @@ def test_a_different_body_under_the_same_job_id_conflicts(backend, unique_id):
 
 def test_fields_a_client_must_not_set_are_ignored(backend, unique_id):
     client = backend.client()
-    body = {**sample_job(unique_id, 2), "status": "Completed", "processedToons": 99,
-            "userId": "mallory", "createdAt": "1999-01-01T00:00:00.000Z"}
+    body = {
+        **sample_job(unique_id, 2),
+        "status": "Completed",
+        "processedToons": 99,
+        "userId": "mallory",
+        "createdAt": "1999-01-01T00:00:00.000Z",
+    }
 
     client.submit(body)
     status = client.wait(unique_id)

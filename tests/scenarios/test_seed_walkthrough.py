@@ -64,7 +64,9 @@ def test_results_carry_the_processed_toons(backend, unique_id):
     assert reply.body["jobStatus"] == "Completed"
     assert reply.body["totalToons"] == reply.body["resultsCount"] == 3
     by_id = {r["toonId"]: r for r in reply.body["results"]}
-    assert [by_id[t]["processedData"]["enrichment"] for t in ("TOON-001", "TOON-002", "TOON-003")] == [
+    assert [
+        by_id[t]["processedData"]["enrichment"] for t in ("TOON-001", "TOON-002", "TOON-003")
+    ] == [
         {"processedBy": "ToonProcessor-v1.0", "complexity": "LOW", "category": "MEDIA"},
         {"processedBy": "ToonProcessor-v1.0", "complexity": "MEDIUM", "category": "MEDIA"},
         {"processedBy": "ToonProcessor-v1.0", "complexity": "LOW", "category": "CONTENT"},
@@ -88,8 +90,13 @@ def test_fingerprints_do_not_depend_on_the_job_or_the_submission(backend, unique
 
 def test_invalid_toons_are_processed_and_reported_not_failed(backend, unique_id):
     client = backend.client()
-    body = {"jobId": unique_id, "toons": [{"toonId": "T1", "type": "IMAGE", "payload": {}},
-                                          {"toonId": "T2", "type": "VIDEO", "payload": {}}]}
+    body = {
+        "jobId": unique_id,
+        "toons": [
+            {"toonId": "T1", "type": "IMAGE", "payload": {}},
+            {"toonId": "T2", "type": "VIDEO", "payload": {}},
+        ],
+    }
     client.submit(body)
 
     status = client.wait(unique_id)
@@ -110,5 +117,8 @@ def test_the_thousand_toon_sample_job_completes_with_one_result_per_toon(backend
     results = client.all_results(unique_id, page_size=300)
 
     assert (status["status"], status["processedToons"], status["failedToons"]) == (
-        "Completed", 1000, 0)
+        "Completed",
+        1000,
+        0,
+    )
     assert sorted(r["toonId"] for r in results) == sorted(t["toonId"] for t in job["toons"])

@@ -317,3 +317,16 @@ def test_duplicate_messages_of_a_failing_toon_are_all_retried_with_the_reason(
 
     rows = fragile_steps.queue.db.connection().execute("SELECT last_error FROM queue")
     assert [reason for (reason,) in rows] == ["RuntimeError: plugin exploded"] * 2
+
+
+def test_recover_hands_out_in_flight_toons_again_and_resumes_fan_outs(steps, unique_id):
+    running = steps.service.submit_job(OWNER, body(unique_id, text_toons(2)))
+    steps.queue.receive(10, 60.0)  # a worker took them, then the engine stopped
+    stalled = JobKey(OWNER, unique_id + "-b")
+    left_pending(steps, stalled, [Toon("T-0", "TEXT", {"content": "stalled"}, 0)])
+
+    assert steps.recover() == {"released": 2, "resumed": 1}
+
+    settle(steps, timeout_s=5.0)
+    assert steps.jobs.get(running.key).status is JobStatus.COMPLETED
+    assert steps.jobs.get(stalled).status is JobStatus.COMPLETED

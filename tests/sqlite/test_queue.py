@@ -126,7 +126,7 @@ def test_ack_with_a_stale_receipt_does_not_delete(queue, enqueued):
 
 
 def test_retry_makes_a_message_visible_again_after_the_backoff(db, enqueued):
-    queue = SqliteQueue(db, retry_base_s=0.05)
+    queue = SqliteQueue(db, retry_base_s=0.2)
     enqueued(1, into=queue)
     [message] = queue.receive(1, LONG)
 
@@ -301,3 +301,16 @@ def test_two_concurrent_receivers_never_get_the_same_invisible_message(db, queue
     assert len(a) + len(b) == len(items)
     assert set(a).isdisjoint(b)
     assert len(set(a) | set(b)) == len(items)
+
+
+def test_release_in_flight_makes_hidden_messages_visible_and_keeps_their_receive_counts(
+    queue, enqueued
+):
+    items = enqueued(3)
+    queue.receive(2, LONG)
+
+    assert queue.release_in_flight() == 2
+
+    received = queue.receive(10, LONG)
+    assert [m.item for m in received] == items
+    assert sorted(m.receives for m in received) == [1, 2, 2]

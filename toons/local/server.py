@@ -53,6 +53,9 @@ class _Handler(BaseHTTPRequestHandler):
         """The answer when Content-Length is unusable or over the limit, else None."""
         raw = self.headers.get("Content-Length", "0").strip() or "0"
         limit = self.api.service.limits.max_body_bytes
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            error = InvalidInput("LENGTH_REQUIRED", "Send the body with a Content-Length header")
+            return error_response(error)
         if not raw.isascii() or not raw.isdigit():
             error = InvalidInput("INVALID_CONTENT_LENGTH", "Header Content-Length is not valid")
             return error_response(error)

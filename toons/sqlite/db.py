@@ -135,12 +135,12 @@ class Database:
         """The calling thread's connection, opened on first use."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            # A short busy timeout: `_begin` retries on its own, more finely than SQLite's
+            # A short busy timeout: `_while_busy` retries on its own, more finely than SQLite's
             # busy handler would sleep, so writers queue up with little dead time.
             conn = sqlite3.connect(
                 self.path, timeout=0.005, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA journal_mode=WAL")
+            _while_busy(conn, "PRAGMA journal_mode=WAL", self.lock_wait_s)
             conn.execute(f"PRAGMA synchronous={self.synchronous}")
             self._local.conn = conn
         return conn
@@ -149,11 +149,12 @@ class Database:
     def write(self) -> Iterator[sqlite3.Connection]:
         """A write transaction, committed on success and rolled back on error."""
         conn = self.connection()
-        _begin(conn, self.lock_wait_s)
+        _while_busy(conn, "BEGIN IMMEDIATE", self.lock_wait_s)
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may already have rolled back on its own
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
 
@@ -166,15 +167,17 @@ class Database:
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    return getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    # Extended codes (SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_RECOVERY...) share the low byte.
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
-def _begin(conn: sqlite3.Connection, wait_s: float) -> None:
-    """Take the write lock, retrying while another writer holds it."""
+def _while_busy(conn: sqlite3.Connection, statement: str, wait_s: float) -> None:
+    """Run a statement, retrying with short, growing pauses while the file is locked."""
     deadline, pause = time.monotonic() + wait_s, 0.0002
     while True:
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(statement)
             return
         except sqlite3.OperationalError as exc:
             if not _is_busy(exc):
