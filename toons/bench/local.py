@@ -44,7 +44,7 @@ def end_to_end(client: Client, job_id: str, count: int) -> dict[str, float]:
     submitted = time.perf_counter()
     if reply.status != 202:
         raise RuntimeError(f"submit answered {reply.status}: {reply.body}")
-    final = client.wait(job_id, timeout_s=600, poll_s=0.005)
+    final = client.wait(job_id, timeout_s=600, poll_s=0.02)
     finished = time.perf_counter()
     if final["processedToons"] != count or final["status"] != "Completed":
         raise RuntimeError(f"job ended with {final}")
