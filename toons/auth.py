@@ -9,8 +9,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import jwt
-
 from toons.config import AuthSettings
 from toons.errors import Unauthorized
 
@@ -48,6 +46,8 @@ def verify(token: str, settings: AuthSettings) -> str:
     """Check a token and return its subject (the userId)."""
     if not settings.secret:
         raise RuntimeError("no JWT secret configured")
+    import jwt  # PyJWT pulls in `cryptography` when installed: kept off the import path
+
     try:
         claims = jwt.decode(
             token,
@@ -95,6 +95,8 @@ def mint(
         claims["iss"] = issuer
     if audience:
         claims["aud"] = audience
+    import jwt
+
     return jwt.encode(claims, secret, algorithm="HS256")
 
 

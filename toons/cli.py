@@ -25,6 +25,17 @@ def _data_dir_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    _data_dir_option(parser)
+    parser.add_argument("--stack", help="work on this deployed Pulumi stack instead")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600,
+        help="seconds to wait for the jobs to settle (default: %(default)s)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="toons", description=__doc__)
     parser.add_argument("--version", action="version", version=f"toons {__version__}")
@@ -51,6 +62,22 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", required=True, help="the userId the token speaks for")
     token.add_argument("--ttl", default="1h", help="lifetime: 90s, 15m, 1h, 7d (default: 1h)")
     _data_dir_option(token)
+
+    replay = commands.add_parser("replay", help="count archived completion events again")
+    which = replay.add_mutually_exclusive_group(required=True)
+    which.add_argument("--job", help="replay one job's events (with --user)")
+    which.add_argument("--from", dest="since", help="replay events from this ISO 8601 time")
+    replay.add_argument("--to", dest="until", help="... up to this ISO 8601 time")
+    replay.add_argument("--user", help="the job's owner (the token's sub)")
+    _target_options(replay)
+
+    redrive = commands.add_parser("redrive", help="send dead-lettered toons back to the queue")
+    _target_options(redrive)
+
+    reprocess = commands.add_parser("reprocess", help="run a finished job again as a new run")
+    reprocess.add_argument("job", help="the jobId")
+    reprocess.add_argument("--user", required=True, help="the job's owner (the token's sub)")
+    _target_options(reprocess)
 
     bench = commands.add_parser("bench", help="measure speed and cost")
     benches = bench.add_subparsers(dest="bench", required=True)
@@ -129,6 +156,29 @@ def run_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_operation(args: argparse.Namespace) -> int:
+    """`toons replay|redrive|reprocess`: act, say what was done, watch the jobs settle."""
+    from toons import operations
+    from toons.errors import ToonsError
+
+    try:
+        ops = _operations(args)
+        return operations.run(args.command, ops, args, out=sys.stdout)
+    except ToonsError as error:
+        print(f"toons {args.command}: {error.message}", file=sys.stderr)
+        return 1
+
+
+def _operations(args: argparse.Namespace):
+    from toons.operations import LocalOperations
+
+    if args.stack:
+        from toons.aws.operations import StackOperations
+
+        return StackOperations.for_stack(args.stack)
+    return LocalOperations(args.data_dir)
+
+
 def run_bench(args: argparse.Namespace) -> int:
     """`toons bench ...`: run a benchmark and print its table and JSON line."""
     from toons.bench import local
@@ -139,7 +189,14 @@ def run_bench(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `toons` command."""
     args = _parser().parse_args(argv)
-    commands = {"local": run_local, "token": run_token, "bench": run_bench}
+    commands = {
+        "local": run_local,
+        "token": run_token,
+        "bench": run_bench,
+        "replay": run_operation,
+        "redrive": run_operation,
+        "reprocess": run_operation,
+    }
     return commands[args.command](args)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from toons import paging, tally
 from toons.config import Limits
 from toons.errors import Conflict, NotFound, StoreConflict
+from toons.faults import NO_FAULTS, FaultPlan
 from toons.model import (
     Completion,
     Job,
@@ -58,12 +59,26 @@ class DeadLetter:
     attempts: int
 
 
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A job before and after one aggregator write."""
+
+    before: Job
+    after: Job
+
+    @property
+    def finished(self) -> bool:
+        """Whether this write ended the run (the job became terminal)."""
+        return self.after.status.is_terminal and not self.before.status.is_terminal
+
+
 @dataclass(slots=True)
 class BatchReport:
-    """Which items of a worker batch are done and which must be retried, and why."""
+    """Which items of a worker batch are done, with their results, and which to retry."""
 
     done: list[WorkItem] = field(default_factory=list)
     failed: list[tuple[WorkItem, str]] = field(default_factory=list)
+    results: list[ToonResult] = field(default_factory=list)
 
 
 def not_found() -> NotFound:
@@ -81,12 +96,14 @@ class ToonService:
         registry: Registry | None = None,
         processor_version: str = PROCESSOR_VERSION,
         clock: Callable[[], str] = timestamp,
+        faults: FaultPlan = NO_FAULTS,
     ) -> None:
         self.ports = ports
         self.limits = limits or Limits()
         self.registry = registry or default_registry()
         self.processor_version = processor_version
         self.clock = clock
+        self.faults = faults
 
     # -- submit -----------------------------------------------------------------------
 
@@ -130,6 +147,32 @@ class ToonService:
         log.info("fan-out resumed", extra={"jobId": key.job_id, "userId": key.owner})
         return True
 
+    def reprocess(self, owner: str, job_id: str) -> Job:
+        """Run a finished job's toons again as a new run, with the current processor.
+
+        Counts restart for the new run; results are replaced as the new run reaches
+        them. A job cut short while Pending has its fan-out finished instead, so running
+        this again after a crash is safe. A job still running is a conflict.
+        """
+        job = self.job(owner, job_id)
+        if job.status is JobStatus.PENDING:
+            self._fan_out(job, self.ports.jobs.toons(job.key))
+            return self.job(owner, job_id)
+        if not job.status.is_terminal:
+            raise Conflict("JOB_RUNNING", f"Job '{job_id}' is still running", "jobId")
+
+        rerun = job.bump(
+            run=job.run + 1,
+            processed_bits=0,
+            failed_bits=0,
+            status=JobStatus.PENDING,
+            updated_at=self.clock(),
+        )
+        self.ports.jobs.save(rerun, expected_version=job.version)
+        self._fan_out(rerun, self.ports.jobs.toons(job.key))
+        log.info("job reprocessing", extra={"jobId": job_id, "userId": owner, "run": rerun.run})
+        return rerun
+
     # -- work -------------------------------------------------------------------------
 
     def process_batch(self, items: Sequence[WorkItem]) -> BatchReport:
@@ -138,7 +181,8 @@ class ToonService:
         A toon whose processing raises is reported back for retry; the rest of the batch
         still completes.
         """
-        report, results = BatchReport(), []
+        report = BatchReport()
+        results = report.results
         for item in items:
             try:
                 results.append(process_toon(item, self.registry, self.processor_version))
@@ -147,10 +191,13 @@ class ToonService:
                 log.warning("toon processing failed", extra=_item_keys(item, error=repr(exc)))
                 report.failed.append((item, f"{type(exc).__name__}: {exc}"))
 
+        self.faults.hit("worker.before_results")
         self.ports.results.put(results)
+        self.faults.hit("worker.after_results")
         self.ports.events.publish(
             [ToonEvent.from_result(r, self.processor_version) for r in results]
         )
+        self.faults.hit("worker.after_publish")
         return report
 
     def record_failures(self, letters: Sequence[DeadLetter]) -> None:
@@ -163,37 +210,42 @@ class ToonService:
         )
         for letter in letters:
             log.warning("toon dead-lettered", extra=_item_keys(letter.item, error=letter.reason))
+        self.faults.hit("dead_letters.after_record")
 
     # -- aggregate and project --------------------------------------------------------
 
-    def record_completions(self, completions: Sequence[Completion]) -> int:
+    def record_completions(self, completions: Sequence[Completion]) -> list[Transition]:
         """Count completions into their jobs, one conditional write per job.
 
-        Returns how many jobs changed. Completions already counted change nothing.
+        Returns the jobs that changed. Completions already counted change nothing.
         """
         by_job: dict[JobKey, list[Completion]] = defaultdict(list)
         for completion in completions:
             by_job[completion.key].append(completion)
-        return sum(self._count_into(key, batch) for key, batch in by_job.items())
+        changed = (self._count_into(key, batch) for key, batch in by_job.items())
+        return [transition for transition in changed if transition]
 
-    def _count_into(self, key: JobKey, completions: list[Completion]) -> bool:
+    def _count_into(self, key: JobKey, completions: list[Completion]) -> Transition | None:
         for _ in range(SAVE_ATTEMPTS):
             job = self.ports.jobs.get(key)
             updated = tally.apply(job, completions, self.clock()) if job else None
             if updated is None:
-                return False
+                return None
+            self.faults.hit("aggregator.before_save")
             try:
                 self.ports.jobs.save(updated, expected_version=job.version)
             except StoreConflict:
                 continue
+            self.faults.hit("aggregator.after_save")
             _log_progress(job, updated)
-            return True
+            return Transition(job, updated)
         raise StoreConflict(f"job {key} kept changing under the aggregator")
 
     def project(self, changes: Sequence[JobChange]) -> None:
         """Apply job change records to the per-user list and publish status changes."""
         for change in changes:
             self.ports.jobs.project(change.new)
+        self.faults.hit("projector.after_project")
         self.ports.events.publish(
             [
                 JobStatusChanged.from_change(change)

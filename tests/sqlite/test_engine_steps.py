@@ -62,7 +62,8 @@ def settle(steps: Steps, timeout_s: float = 10.0) -> None:
     while time.monotonic() < deadline:
         if step_once(steps):
             continue
-        if steps.queue.depth() == {"queued": 0, "dead": 0} and not steps.jobs.changes(1):
+        depth = steps.queue.depth()
+        if depth["queued"] == depth["dead"] == 0 and not steps.jobs.changes(1):
             return
         time.sleep(0.005)  # messages waiting out a retry backoff
     raise AssertionError("the engine did not settle")
@@ -301,7 +302,7 @@ def test_duplicate_messages_of_a_toon_in_one_batch_are_all_acknowledged(steps, u
 
     assert steps.work()
 
-    assert steps.queue.depth() == {"queued": 0, "dead": 0}
+    assert steps.queue.depth() == {"queued": 0, "dead": 0, "parked": 0}
 
 
 def test_duplicate_messages_of_a_failing_toon_are_all_retried_with_the_reason(

@@ -108,7 +108,7 @@ def test_ack_deletes_the_message(queue, enqueued):
 
     queue.ack(messages)
 
-    assert queue.depth() == {"queued": 0, "dead": 0}
+    assert queue.depth() == {"queued": 0, "dead": 0, "parked": 0}
     time.sleep(SHORT + 0.01)
     assert queue.receive(10, LONG) == []
 
@@ -217,7 +217,7 @@ def test_a_message_is_not_dead_lettered_while_it_is_still_invisible(db, enqueued
     queue.receive(1, LONG)
 
     assert queue.dead_letters(10) == []
-    assert queue.depth() == {"queued": 1, "dead": 0}
+    assert queue.depth() == {"queued": 1, "dead": 0, "parked": 0}
 
 
 def test_a_dead_lettered_message_is_no_longer_handed_out(db, enqueued):
@@ -230,7 +230,7 @@ def test_a_dead_lettered_message_is_no_longer_handed_out(db, enqueued):
     time.sleep(SHORT + 0.01)
 
     assert queue.receive(10, SHORT) == []
-    assert queue.depth() == {"queued": 0, "dead": 1}
+    assert queue.depth() == {"queued": 0, "dead": 1, "parked": 0}
 
 
 def test_spent_messages_do_not_stop_live_ones_from_being_received(db, enqueued):
@@ -256,17 +256,17 @@ def test_dead_letters_are_listed_oldest_first_up_to_the_limit(db, enqueued):
     assert [d.item for d in queue.dead_letters(2)] == items[:2]
 
 
-def test_drop_dead_removes_only_the_given_dead_letters(db, enqueued):
+def test_park_sets_aside_only_the_given_dead_letters(db, enqueued):
     queue = SqliteQueue(db, max_receives=1)
     items = enqueued(3, into=queue)
     queue.receive(10, SHORT)
     time.sleep(SHORT + 0.01)
     queue.receive(10, LONG)
 
-    queue.drop_dead(queue.dead_letters(2))
+    queue.park(queue.dead_letters(2))
 
     assert [d.item for d in queue.dead_letters(10)] == items[2:]
-    assert queue.depth() == {"queued": 0, "dead": 1}
+    assert queue.depth() == {"queued": 0, "dead": 1, "parked": 2}
 
 
 def test_depth_counts_waiting_and_in_flight_messages_and_dead_letters(db, enqueued):
@@ -277,7 +277,7 @@ def test_depth_counts_waiting_and_in_flight_messages_and_dead_letters(db, enqueu
     queue.receive(10, LONG)  # dead-letters the spent one, receives the other
     enqueued(3, into=queue)
 
-    assert queue.depth() == {"queued": 4, "dead": 1}
+    assert queue.depth() == {"queued": 4, "dead": 1, "parked": 0}
 
 
 def test_two_concurrent_receivers_never_get_the_same_invisible_message(db, queue, enqueued):

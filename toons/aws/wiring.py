@@ -135,9 +135,14 @@ TABLES = (
     Table("job-list", ("userId", "S"), ("listKey", "S"), None, "TOONS_JOB_LIST_TABLE"),
 )
 
+# A toon whose message is received `max_receives` times without success moves to
+# `dead-letter`; its consumer records the toon FAILED and parks the message in `parked`,
+# where `toons redrive` finds it. `stream-failures` keeps the batches the stream
+# consumers could not process after their retries (replay from the archive heals them).
 QUEUES = (
     Queue("work", "TOONS_WORK_QUEUE_URL", dead_letter="dead-letter", max_receives=5),
     Queue("dead-letter", "TOONS_DEAD_LETTER_QUEUE_URL"),
+    Queue("parked", "TOONS_PARKED_QUEUE_URL"),
     Queue("stream-failures", "TOONS_STREAM_FAILURES_QUEUE_URL"),
 )
 
@@ -232,6 +237,7 @@ FUNCTIONS = (
         source=SqsSource("dead-letter", batch_size=10, window_s=1, max_concurrency=5),
         access=(
             Access("queue", "dead-letter", _SQS_CONSUME),
+            Access("queue", "parked", ("sqs:SendMessage",)),
             Access("table", "results", ("dynamodb:PutItem",)),
             Access("table", "toons", ("dynamodb:GetItem",)),
             _PUBLISH,

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from toons.config import EngineSettings, Limits
+from toons.faults import FaultPlan
 from toons.service import DeadLetter, ToonService
 from toons.sqlite import SqliteEventLog, SqliteJobStore, SqliteQueue, open_ports
 from toons.sqlite.queue import Message
@@ -56,9 +57,13 @@ class Steps:
 
     @classmethod
     def open(cls, settings: EngineSettings, limits: Limits | None = None) -> Steps:
-        """Steps on the engine database in `settings.data_dir`."""
+        """Steps on the engine database in `settings.data_dir`.
+
+        `TOONS_FAULTS` (tests only) holds a fault plan as JSON; see `toons.faults`.
+        """
         ports = open_ports(database_path(settings), max_receives=settings.max_receives)
-        return cls(ToonService(ports, limits), settings)
+        faults = FaultPlan.from_json(os.environ.get("TOONS_FAULTS"))
+        return cls(ToonService(ports, limits, faults=faults), settings)
 
     @property
     def queue(self) -> SqliteQueue:
@@ -94,12 +99,12 @@ class Steps:
         return True
 
     def dead_letters(self) -> bool:
-        """Record dead-lettered toons as failed, then drop the letters."""
+        """Record dead-lettered toons as failed, then park the letters for a redrive."""
         letters = self.queue.dead_letters(100)
         if not letters:
             return False
         self.service.record_failures([DeadLetter(d.item, d.reason, d.receives) for d in letters])
-        self.queue.drop_dead(letters)
+        self.queue.park(letters)
         return True
 
     def aggregate(self) -> bool:

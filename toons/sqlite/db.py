@@ -92,7 +92,9 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     idx INTEGER NOT NULL,
     receives INTEGER NOT NULL,
     reason TEXT NOT NULL,
-    dead_at REAL NOT NULL
+    dead_at REAL NOT NULL,
+    -- 1 once the toon is recorded FAILED: the letter is then parked for `toons redrive`
+    recorded INTEGER NOT NULL DEFAULT 0
 );
 
 -- The event log: every event ever published, in order; the local archive.

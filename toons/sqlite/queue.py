@@ -136,21 +136,37 @@ class SqliteQueue:
                 ],
             )
 
-    def dead_letters(self, limit: int) -> list[DeadMessage]:
-        """The oldest dead-lettered messages."""
+    def dead_letters(self, limit: int, parked: bool = False) -> list[DeadMessage]:
+        """The oldest dead letters not yet recorded (or, with `parked`, already recorded)."""
         conn = self.db.connection()
         rows = conn.execute(
             "SELECT id, owner, job_id, run, idx, receives, reason FROM dead_letters "
-            "ORDER BY id LIMIT ?",
-            (limit,),
+            "WHERE recorded = ? ORDER BY id LIMIT ?",
+            (int(parked), limit),
         ).fetchall()
         items = _work_items(conn, (tuple(row[1:5]) for row in rows))
         return [DeadMessage(row[0], items[tuple(row[1:5])], row[5], row[6]) for row in rows]
 
-    def drop_dead(self, messages: Sequence[DeadMessage]) -> None:
-        """Remove dead letters once their failure is recorded."""
+    def park(self, messages: Sequence[DeadMessage]) -> None:
+        """Mark dead letters as recorded; they wait, parked, for a redrive."""
         with self.db.write() as conn:
-            conn.executemany("DELETE FROM dead_letters WHERE id = ?", [(m.id,) for m in messages])
+            conn.executemany(
+                "UPDATE dead_letters SET recorded = 1 WHERE id = ?", [(m.id,) for m in messages]
+            )
+
+    def redrive(self) -> list[WorkItem]:
+        """Move every parked letter back to the queue with a fresh receive count."""
+        now = time.time()
+        with self.db.write() as conn:
+            rows = conn.execute(
+                "DELETE FROM dead_letters WHERE recorded = 1 RETURNING owner, job_id, run, idx"
+            ).fetchall()
+            conn.executemany(
+                "INSERT INTO queue (owner, job_id, run, idx, visible_at) VALUES (?,?,?,?,?)",
+                [(*row, now) for row in rows],
+            )
+        items = _work_items(self.db.connection(), (tuple(row) for row in rows))
+        return list(items.values())
 
     def release_in_flight(self) -> int:
         """Make every hidden message visible now; for start-up, when no worker is alive.
@@ -164,12 +180,27 @@ class SqliteQueue:
                 "UPDATE queue SET visible_at = ? WHERE visible_at > ?", (now, now)
             ).rowcount
 
+    def pending_for(self, key: JobKey) -> int:
+        """Messages of one job still queued, in flight or dead but not yet recorded."""
+        conn = self.db.connection()
+        (queued,) = conn.execute(
+            "SELECT count(*) FROM queue WHERE owner = ? AND job_id = ?", (key.owner, key.job_id)
+        ).fetchone()
+        (dead,) = conn.execute(
+            "SELECT count(*) FROM dead_letters WHERE owner = ? AND job_id = ? AND recorded = 0",
+            (key.owner, key.job_id),
+        ).fetchone()
+        return queued + dead
+
     def depth(self) -> dict[str, int]:
         """Messages waiting or in flight, and dead letters."""
         conn = self.db.connection()
         (queued,) = conn.execute("SELECT count(*) FROM queue").fetchone()
-        (dead,) = conn.execute("SELECT count(*) FROM dead_letters").fetchone()
-        return {"queued": queued, "dead": dead}
+        dead, parked = conn.execute(
+            "SELECT count(*) - coalesce(sum(recorded), 0), coalesce(sum(recorded), 0) "
+            "FROM dead_letters"
+        ).fetchone()
+        return {"queued": queued, "dead": dead, "parked": parked}
 
     @staticmethod
     def _dead_letter(conn: sqlite3.Connection, ids: list[int], now: float) -> None:

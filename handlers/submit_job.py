@@ -1,0 +1,5 @@
+"""`POST /submit-job` behind API Gateway."""
+
+from handlers.http import handler
+
+__all__ = ["handler"]
