@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
         default=os.cpu_count() or 1,
         help="worker processes (default: one per core, %(default)s)",
     )
+    local.add_argument(
+        "--visibility-timeout",
+        type=float,
+        default=float(os.environ.get("TOONS_VISIBILITY_TIMEOUT_S", "30")),
+        help="seconds a worker may hold a toon before another gets it (default: %(default)s)",
+    )
     local.add_argument("--log-level", default=os.environ.get("TOONS_LOG_LEVEL", "INFO"))
     _data_dir_option(local)
 
@@ -89,6 +95,11 @@ def _parser() -> argparse.ArgumentParser:
         default=5,
         help="alternating raw and end-to-end runs; medians are reported",
     )
+    bench_load = benches.add_parser("load", help="many clients at once against toons local")
+    bench_load.add_argument("--clients", type=int, default=20)
+    bench_load.add_argument("--duration", type=float, default=60, help="seconds")
+    bench_load.add_argument("--min-toons", type=int, default=100)
+    bench_load.add_argument("--max-toons", type=int, default=2000)
     return parser
 
 
@@ -105,7 +116,11 @@ def run_local(args: argparse.Namespace) -> int:
     from toons.local.engine import DataDirBusy, LocalEngine
 
     logs.configure(args.log_level)
-    settings = EngineSettings(data_dir=args.data_dir, workers=max(1, args.workers))
+    settings = EngineSettings(
+        data_dir=args.data_dir,
+        workers=max(1, args.workers),
+        visibility_timeout_s=args.visibility_timeout,
+    )
     auth_settings = _auth_settings(args.data_dir)
     engine = LocalEngine(settings, auth_settings, limits_from_env(), args.host, args.port)
     try:
@@ -181,6 +196,10 @@ def _operations(args: argparse.Namespace):
 
 def run_bench(args: argparse.Namespace) -> int:
     """`toons bench ...`: run a benchmark and print its table and JSON line."""
+    if args.bench == "load":
+        from toons.bench import load
+
+        return load.main(args.clients, args.duration, args.min_toons, args.max_toons)
     from toons.bench import local
 
     return local.main(args.toons, args.repeat)

@@ -7,7 +7,9 @@ sources on the cloud flow.
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -49,6 +51,16 @@ class LocalBackend:
         """A token signed with this backend's secret."""
         return auth.mint(subject, self.secret, ttl_s)
 
+    def status_events(self, owner: str, job_id: str) -> list[dict]:
+        """The JobStatusChanged events published for a job, from the event log."""
+        with sqlite3.connect(self.process.data_dir / "toons.db") as db:
+            rows = db.execute(
+                "SELECT body FROM events WHERE type = 'JobStatusChanged' AND owner = ? "
+                "AND job_id = ? ORDER BY seq",
+                (owner, job_id),
+            ).fetchall()
+        return [json.loads(body) for (body,) in rows]
+
 
 @pytest.fixture(scope="session")
 def local_backend(tmp_path_factory: pytest.TempPathFactory):
@@ -59,7 +71,7 @@ def local_backend(tmp_path_factory: pytest.TempPathFactory):
         yield LocalBackend(process)
 
 
-@pytest.fixture(params=["local"])
+@pytest.fixture(params=["local", "aws"])
 def backend(request: pytest.FixtureRequest):
     """Each backend in turn."""
     return request.getfixturevalue(f"{request.param}_backend")
@@ -69,3 +81,86 @@ def backend(request: pytest.FixtureRequest):
 def user(unique_id: str) -> str:
     """A user id no other test uses, so job lists start empty."""
     return f"user-{unique_id}"
+
+
+class AwsBackend:
+    """The cloud flow over moto: the Lambda handlers behind a simulated API Gateway."""
+
+    name = "aws"
+
+    def __init__(self, flow) -> None:
+        self.flow = flow
+        self.secret = flow.secret
+
+    def client(self, subject: str | None = "user123", token: str | None = None):
+        """A client with a token for `subject` (or the given token, or none at all)."""
+        from toons.aws.flow import FlowClient
+
+        if token is None and subject is not None:
+            token = self.token(subject)
+        return FlowClient(self.flow, token)
+
+    def settle(self, condition: Callable[[], bool], timeout_s: float = 120) -> None:
+        """Play the flow until `condition()` holds."""
+        self.flow.settle(condition, timeout_s)
+
+    def token(self, subject: str, ttl_s: float = 3600) -> str:
+        """A token signed with this backend's secret."""
+        return auth.mint(subject, self.secret, ttl_s)
+
+    def status_events(self, owner: str, job_id: str) -> list[dict]:
+        """The JobStatusChanged events a subscriber of the status rule received."""
+        return [
+            event["detail"]
+            for event in self.flow.published["status-changes"]
+            if event["detail"]["userId"] == owner and event["detail"]["jobId"] == job_id
+        ]
+
+
+def plugin_registry():
+    """The built-in types plus the test plugins, loaded as modules (not entry points)."""
+    import importlib.util
+
+    from toons.processing import Registry
+    from toons.processing.image import IMAGE
+    from toons.processing.text import TEXT
+    from toons.processing.video import VIDEO
+
+    spec = importlib.util.spec_from_file_location(
+        "toons_test_plugins", PLUGINS / "toons_test_plugins.py"
+    )
+    plugins = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(plugins)
+    return Registry([IMAGE, VIDEO, TEXT, plugins.POISON, plugins.UNTIL])
+
+
+@pytest.fixture(scope="session")
+def aws_backend():
+    """One cloud flow over moto for the whole session."""
+    import boto3
+    from moto import mock_aws
+
+    from toons.aws.flow import CloudFlow
+
+    fake = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    saved = {name: os.environ.get(name) for name in fake}
+    os.environ.update(fake)
+    try:
+        with mock_aws():
+            flow = CloudFlow(
+                boto3.Session(region_name="us-east-1"),
+                prefix="scenarios",
+                registry=plugin_registry(),
+            )
+            yield AwsBackend(flow)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

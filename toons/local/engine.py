@@ -97,6 +97,7 @@ class LocalEngine:
                 ("aggregator", steps.aggregate),
                 ("projector", steps.project),
                 ("dead-letters", steps.dead_letters),
+                ("supervisor", self._replace_dead_workers),
             )
         ]
         self.server = self._server()
@@ -113,19 +114,35 @@ class LocalEngine:
         return LocalServer(self.host, self.port, Api(ToonService(ports, self.limits), self.auth))
 
     def _start_workers(self) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._worker_stop = context.Event()
-        self._workers = [
-            context.Process(
-                target=worker_process,
-                args=(self.settings, self.limits, self._worker_stop, os.getpid()),
-                name=f"toons-worker-{n}",
-                daemon=True,
+        self._context = multiprocessing.get_context("spawn")
+        self._worker_stop = self._context.Event()
+        self._workers = [self._worker(n) for n in range(self.settings.workers)]
+
+    def _worker(self, number: int) -> multiprocessing.process.BaseProcess:
+        worker = self._context.Process(
+            target=worker_process,
+            args=(self.settings, self.limits, self._worker_stop, os.getpid()),
+            name=f"toons-worker-{number}",
+            daemon=True,
+        )
+        worker.start()
+        return worker
+
+    def _replace_dead_workers(self) -> bool:
+        """Start a new worker for each one that died; whether any was replaced.
+
+        The dead worker's toons come back to the queue after the visibility timeout.
+        """
+        if self.stop_event.is_set():
+            return False
+        dead = [n for n, worker in enumerate(self._workers) if not worker.is_alive()]
+        for number in dead:
+            log.warning(
+                "worker died; starting another",
+                extra={"worker": number, "exitcode": self._workers[number].exitcode},
             )
-            for n in range(self.settings.workers)
-        ]
-        for worker in self._workers:
-            worker.start()
+            self._workers[number] = self._worker(number)
+        return bool(dead)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Stop accepting requests, let every loop finish its step, then return."""
