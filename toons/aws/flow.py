@@ -189,11 +189,8 @@ class CloudFlow:
         path_only, _, query = path.partition("?")
         matched = _route(method, path_only)
         if matched is None:
-            return {
-                "statusCode": 403,
-                "headers": {},
-                "body": json.dumps({"message": "Missing Authentication Token"}),
-            }
+            status, body = wiring.GATEWAY_RESPONSES["MISSING_AUTHENTICATION_TOKEN"]
+            return {"statusCode": int(status), "headers": {}, "body": json.dumps(body)}
         fn, params = matched
         event = {
             "resource": fn.route[1],
@@ -227,16 +224,18 @@ class CloudFlow:
 
     def step(self) -> bool:
         """One round of every event source mapping; whether any work happened."""
-        busy = False
+        producing = False
         for fn in wiring.FUNCTIONS:
             if isinstance(fn.source, wiring.SqsSource):
-                busy |= self._poll_queue(fn, fn.source)
-        busy |= self._forward_taps()
+                producing |= self._poll_queue(fn, fn.source)
+        busy = producing | self._forward_taps()
         for fn in wiring.FUNCTIONS:
             if isinstance(fn.source, wiring.KinesisSource):
-                busy |= self._poll_shards(fn, fn.source, "kinesis", self._kinesis_shards)
+                busy |= self._poll_shards(fn, fn.source, "kinesis", self._kinesis_shards, producing)
             elif isinstance(fn.source, wiring.TableStreamSource):
-                busy |= self._poll_shards(fn, fn.source, "dynamodbstreams", self._table_shards)
+                busy |= self._poll_shards(
+                    fn, fn.source, "dynamodbstreams", self._table_shards, producing
+                )
         return busy
 
     def in_flight(self) -> int:
@@ -355,18 +354,29 @@ class CloudFlow:
         source: Any,
         service: str,
         discover: Callable[[], dict[str, _Shard]],
+        producing: bool,
     ) -> bool:
+        """Read each shard and invoke on what arrived.
+
+        The batching window is played without a clock: while the workers are still
+        producing, a batch that is not yet full waits for more records, as it would
+        during a window; once production stops, it goes.
+        """
         shards = self._shards.setdefault(fn.name, {})
         for shard_id, shard in discover().items() if not shards else ():
             shards[shard_id] = shard
         client = self.client(service)
         busy = False
         for shard in shards.values():
-            if not shard.pending and shard.iterator:
-                answer = client.get_records(ShardIterator=shard.iterator, Limit=source.batch_size)
-                shard.pending, shard.iterator = answer["Records"], answer.get("NextShardIterator")
-            if shard.pending:
-                busy = True
+            room = source.batch_size - len(shard.pending)
+            if shard.iterator and room > 0 and not shard.attempts:
+                answer = client.get_records(ShardIterator=shard.iterator, Limit=room)
+                shard.pending += answer["Records"]
+                shard.iterator = answer.get("NextShardIterator")
+            if not shard.pending:
+                continue
+            busy = True
+            if not (source.window_s and producing and len(shard.pending) < source.batch_size):
                 self._deliver(fn, source, service, shard)
         return busy
 

@@ -268,6 +268,18 @@ FUNCTIONS = (
     ),
 )
 
+# What API Gateway itself answers (no function runs), in the contract's error shape.
+# A status of None keeps API Gateway's own status for that response type.
+GATEWAY_RESPONSES: dict[str, tuple[str | None, dict[str, str]]] = {
+    # No method on that path: API Gateway calls it "Missing Authentication Token" (403).
+    "MISSING_AUTHENTICATION_TOKEN": (
+        "404",
+        {"error": "No route for this method and path", "code": "ROUTE_NOT_FOUND"},
+    ),
+    "THROTTLED": (None, {"error": "Too many requests; retry later", "code": "THROTTLED"}),
+    "DEFAULT_5XX": (None, {"error": "Internal error", "code": "INTERNAL"}),
+}
+
 JWT_SECRET_ENV = "TOONS_JWT_SECRET_NAME"
 BUS_ENV = "TOONS_BUS_NAME"
 
