@@ -22,6 +22,7 @@ from toons.aws.dynamo import FailureNotes
 from toons.aws.sqs import Parking
 from toons.aws.wiring import JWT_SECRET_ENV
 from toons.config import auth_from_env, limits_from_env
+from toons.faults import NO_FAULTS, FaultPlan
 from toons.processing import Registry
 from toons.service import ToonService
 
@@ -31,14 +32,20 @@ metrics = Metrics(namespace="Toons", service="toons")
 copy_config_to_registered_loggers(source_logger=logger, include={"toons"})
 
 
-# Toon types come from the installed plugins; a test driver may supply its own registry.
-_registry: list[Registry | None] = [None]
+# Toon types come from the installed plugins and no faults are injected; a test driver
+# may supply its own registry and fault plan through `reset`.
+_overrides: dict[str, Any] = {"registry": None, "faults": NO_FAULTS}
 
 
 @cache
 def service() -> ToonService:
     """The container's service, on the resources named in the environment."""
-    return ToonService(open_ports(AwsNames.from_env()), limits_from_env(), _registry[0])
+    return ToonService(
+        open_ports(AwsNames.from_env()),
+        limits_from_env(),
+        _overrides["registry"],
+        faults=_overrides["faults"],
+    )
 
 
 @cache
@@ -80,9 +87,9 @@ def api() -> Api:
     return Api(service(), replace(auth_from_env(), secret=jwt_secret()))
 
 
-def reset(registry: Registry | None = None) -> None:
+def reset(registry: Registry | None = None, faults: FaultPlan = NO_FAULTS) -> None:
     """Forget the cached service, secret and API (tests move between resources)."""
-    _registry[0] = registry
+    _overrides.update(registry=registry, faults=faults)
     for built in (service, failure_notes, parking, jwt_secret, api):
         built.cache_clear()
 

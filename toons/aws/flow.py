@@ -34,6 +34,7 @@ from toons.aws import wiring
 from toons.aws.clients import AwsNames, use_session
 from toons.aws.resources import physical, provision
 from toons.client import Client, Reply
+from toons.faults import NO_FAULTS, FaultPlan
 from toons.processing import Registry
 
 REGION = "us-east-1"
@@ -171,10 +172,15 @@ class CloudFlow:
         os.environ["TOONS_MAX_RECEIVES"] = str(max_receives or wiring.queue("work").max_receives)
         os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Toons")
         use_session(self.session)
+        self.registry = registry
+        self.use_faults(NO_FAULTS)
+        self._handlers = {fn.name: _load(fn.handler) for fn in wiring.FUNCTIONS}
+
+    def use_faults(self, plan: FaultPlan) -> None:
+        """Run every handler from now on with this fault plan (a fresh container)."""
         from handlers import runtime
 
-        runtime.reset(registry)
-        self._handlers = {fn.name: _load(fn.handler) for fn in wiring.FUNCTIONS}
+        runtime.reset(self.registry, plan)
 
     # -- API Gateway --------------------------------------------------------------
 
