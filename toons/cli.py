@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
         default=5,
         help="alternating raw and end-to-end runs; medians are reported",
     )
+    bench_cost = benches.add_parser("cost", help="AWS cost per million toons, over moto")
+    bench_cost.add_argument("--toons", type=int, default=1000)
+    benches.add_parser("coldstart", help="import time of each Lambda handler vs boto3")
     bench_load = benches.add_parser("load", help="many clients at once against toons local")
     bench_load.add_argument("--clients", type=int, default=20)
     bench_load.add_argument("--duration", type=float, default=60, help="seconds")
@@ -200,6 +203,14 @@ def run_bench(args: argparse.Namespace) -> int:
         from toons.bench import load
 
         return load.main(args.clients, args.duration, args.min_toons, args.max_toons)
+    if args.bench == "cost":
+        from toons.bench import cost
+
+        return cost.main(args.toons)
+    if args.bench == "coldstart":
+        from toons.bench import coldstart
+
+        return coldstart.main()
     from toons.bench import local
 
     return local.main(args.toons, args.repeat)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import zlib
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,7 +46,9 @@ def test_results_round_trip_with_processed_data_and_failure_reason(results, make
     assert stored[1].error == "RuntimeError: boom" and stored[1].attempts == 5
 
 
-def test_results_keep_the_canonical_processed_text(results, make_result, new_key, session):
+def test_results_keep_the_canonical_processed_text_compressed(
+    results, make_result, new_key, session
+):
     key = new_key()
     result = make_result(key, 0, processed_json='{"n":0,"toonId":"T-00000"}')
 
@@ -55,7 +58,8 @@ def test_results_keep_the_canonical_processed_text(results, make_result, new_key
         TableName=results.names.results_table,
         Key={"jobKey": {"S": str(key)}, "index": {"N": "0"}},
     )["Item"]
-    assert item["processed"] == {"S": '{"n":0,"toonId":"T-00000"}'}
+    text = zlib.decompress(item["result"]["B"]).decode()
+    assert text.endswith('\n{"n":0,"toonId":"T-00000"}')
 
 
 def test_results_page_in_toon_order_without_gaps_or_empty_last_page(results, make_result, new_key):
