@@ -54,11 +54,11 @@ class LocalOperations:
 
     def replay(
         self, key: JobKey | None = None, since: str | None = None, until: str | None = None
-    ) -> tuple[int, set[JobKey]]:
+    ) -> tuple[str, set[JobKey]]:
         """Feed archived completion events back to the aggregator.
 
-        Returns how many events were replayed and which jobs they belong to. Events
-        already counted add nothing; lost ones are counted now.
+        Returns what was replayed and which jobs the events belong to. Events already
+        counted add nothing; lost ones are counted now.
         """
         if key is not None:
             self.service.job(key.owner, key.job_id)  # someone else's job: not found
@@ -67,7 +67,7 @@ class LocalOperations:
             self.service.record_completions([event.completion() for event in batch])
             replayed += len(batch)
             jobs |= {event.key for event in batch}
-        return replayed, jobs
+        return f"replayed {replayed} completion event(s) of {len(jobs)} job(s)", jobs
 
     def _archived(
         self, key: JobKey | None, since: str | None, until: str | None
@@ -143,7 +143,7 @@ def watch(
     return True
 
 
-def run(command: str, ops: LocalOperations, args: Any, out: TextIO) -> int:
+def run(command: str, ops: Any, args: Any, out: TextIO) -> int:
     """Carry out one recovery command and report on it; returns the exit code."""
     if command == "replay":
         keys = _replay(ops, args, out)
@@ -160,12 +160,12 @@ def run(command: str, ops: LocalOperations, args: Any, out: TextIO) -> int:
     return 0 if watch(ops.job, keys, ops.settled, timeout_s=args.timeout, out=out) else 3
 
 
-def _replay(ops: LocalOperations, args: Any, out: TextIO) -> set[JobKey]:
+def _replay(ops: Any, args: Any, out: TextIO) -> set[JobKey]:
     if args.job and not args.user:
         raise InvalidInput("MISSING_FIELD", "--job needs --user (jobs belong to their owner)")
     key = JobKey(args.user, args.job) if args.job else None
     since = moment(args.since) if args.since else None
     until = moment(args.until) if args.until else None
-    replayed, keys = ops.replay(key, since, until)
-    out.write(f"replayed {replayed} completion event(s) of {len(keys)} job(s)\n")
+    description, keys = ops.replay(key, since, until)
+    out.write(description + "\n")
     return keys

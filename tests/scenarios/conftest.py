@@ -51,6 +51,12 @@ class LocalBackend:
         """A token signed with this backend's secret."""
         return auth.mint(subject, self.secret, ttl_s)
 
+    def operations(self):
+        """The operators' commands on this engine's data dir."""
+        from toons.operations import LocalOperations
+
+        return LocalOperations(self.process.data_dir)
+
     def status_events(self, owner: str, job_id: str) -> list[dict]:
         """The JobStatusChanged events published for a job, from the event log."""
         with sqlite3.connect(self.process.data_dir / "toons.db") as db:
@@ -107,6 +113,12 @@ class AwsBackend:
     def token(self, subject: str, ttl_s: float = 3600) -> str:
         """A token signed with this backend's secret."""
         return auth.mint(subject, self.secret, ttl_s)
+
+    def operations(self):
+        """The operators' commands on the flow's resources."""
+        from toons.aws.operations import StackOperations
+
+        return StackOperations(self.flow.names, self.flow.archive_name, self.flow.session)
 
     def status_events(self, owner: str, job_id: str) -> list[dict]:
         """The JobStatusChanged events a subscriber of the status rule received."""

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import base64
 import json
-import zlib
 import logging
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 

@@ -159,25 +159,25 @@ class Parking:
         if bodies:
             self._sender("parked_queue_url").send(bodies)
 
-    def redrive(self, limit: int | None = None) -> int:
+    def redrive(self, limit: int | None = None) -> list[str]:
         """Move parked messages (all, or at most `limit`) back to the work queue.
 
         Each message is deleted from the parked queue only after it is sent, so a crash
-        duplicates a message at worst, which the stores absorb. Returns how many moved.
+        duplicates a message at worst, which the stores absorb. Returns the moved bodies.
         """
         parked = self.names.require("parked_queue_url")
         work = self._sender("work_queue_url")
-        moved = 0
-        while limit is None or moved < limit:
-            wanted = 10 if limit is None else min(10, limit - moved)
+        moved: list[str] = []
+        while limit is None or len(moved) < limit:
+            wanted = 10 if limit is None else min(10, limit - len(moved))
             messages = self._receive(parked, wanted)
             if not messages:
                 break
 
             work.send([message["Body"] for message in messages])
             self._delete(parked, messages)
-            moved += len(messages)
-        log.debug("parked messages redriven", extra={"count": moved})
+            moved += [message["Body"] for message in messages]
+        log.debug("parked messages redriven", extra={"count": len(moved)})
         return moved
 
     def _sender(self, field: str) -> BatchSender:

@@ -19,8 +19,12 @@ PROBE = "import time; t = time.perf_counter(); import {module}; print(time.perf_
 
 def import_seconds(module: str) -> float:
     """Seconds to import `module` in a fresh interpreter."""
-    output = subprocess.run([sys.executable, "-c", PROBE.format(module=module)],
-                            capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        [sys.executable, "-c", PROBE.format(module=module)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return float(output.strip())
 
 
@@ -42,8 +46,13 @@ def main(repeat: int = 7) -> int:
     for module, seconds in medians.items():
         print(f"{module:<30}{seconds * 1000:>10.1f}{seconds / boto3_s:>10.2f}")
     worst = max(seconds / boto3_s for module, seconds in medians.items() if module != "boto3")
-    print(json.dumps({"boto3_ms": round(boto3_s * 1000, 1),
-                      "handlers_ms": {m: round(s * 1000, 1) for m, s in medians.items()
-                                      if m != "boto3"},
-                      "worst_ratio": round(worst, 3)}))
+    print(
+        json.dumps(
+            {
+                "boto3_ms": round(boto3_s * 1000, 1),
+                "handlers_ms": {m: round(s * 1000, 1) for m, s in medians.items() if m != "boto3"},
+                "worst_ratio": round(worst, 3),
+            }
+        )
+    )
     return 0

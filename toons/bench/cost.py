@@ -102,8 +102,7 @@ class Meter:
     def _remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context["billing_params"] = dict(params)
 
-    def _count(self, model: Any, parsed: dict[str, Any], context: dict[str, Any],
-               **_: Any) -> None:
+    def _count(self, model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         service, operation = model.service_model.service_name, model.name
         params = context.get("billing_params", {})
         billed = getattr(self, f"_{service}", lambda *_: False)(operation, params, parsed)
@@ -161,7 +160,9 @@ class Meter:
         if operation == "PutRecord":
             self.units["kinesis_ingest_gb"] += len(params["Data"]) / GB
         elif operation == "GetRecords" and parsed.get("Records"):
-            self.units["kinesis_retrieval_gb"] += sum(len(r["Data"]) for r in parsed["Records"]) / GB
+            self.units["kinesis_retrieval_gb"] += (
+                sum(len(r["Data"]) for r in parsed["Records"]) / GB
+            )
         else:
             return False
         return True
@@ -217,8 +218,12 @@ def run_job(count: int) -> dict[str, Any]:
     token = _token(flow)
     with _counting_logs() as logs:
         started = time.perf_counter()
-        answer = flow.http("POST", "/submit-job", json.dumps(sample_job("COST", count)).encode(),
-                           {"Authorization": f"Bearer {token}"})
+        answer = flow.http(
+            "POST",
+            "/submit-job",
+            json.dumps(sample_job("COST", count)).encode(),
+            {"Authorization": f"Bearer {token}"},
+        )
         flow.settle()
         elapsed = time.perf_counter() - started
     if answer["statusCode"] != 202:
@@ -231,8 +236,12 @@ def seed_worker_duration_s(toons: int = 40) -> float:
     flow, _ = _flow("seed", sizes={"batch:worker": 1})
     token = _token(flow)
     with _counting_logs():
-        flow.http("POST", "/submit-job", json.dumps(sample_job("SEED", toons)).encode(),
-                  {"Authorization": f"Bearer {token}"})
+        flow.http(
+            "POST",
+            "/submit-job",
+            json.dumps(sample_job("SEED", toons)).encode(),
+            {"Authorization": f"Bearer {token}"},
+        )
         flow.settle()
     return statistics.median(i.duration_s for i in flow.invocations if i.function == "worker")
 
@@ -286,16 +295,19 @@ def price_seed(usage: dict[str, Any], count: int, worker_s: float) -> dict[str, 
 
 
 def _result_wru(usage: dict[str, Any]) -> float:
-    """Average write units of one result of the run stored as the seed stores it:
-    its record and processed toon as plain text, not compressed."""
+    """Average write units of one result of the run, stored as the seed stores it.
+
+    That is, its record and processed toon as plain text, not compressed.
+    """
     flow = usage["flow"]
     results = flow.client("dynamodb").query(
         TableName=flow.names.results_table,
         KeyConditionExpression="jobKey = :k",
         ExpressionAttributeValues={":k": {"S": "bench/COST"}},
     )["Items"]
-    plain = [{**item, "result": {"S": zlib.decompress(item["result"]["B"]).decode()}}
-             for item in results]
+    plain = [
+        {**item, "result": {"S": zlib.decompress(item["result"]["B"]).decode()}} for item in results
+    ]
     return statistics.mean(math.ceil(item_size(item) / 1024) for item in plain)
 
 
@@ -309,8 +321,13 @@ def measure(count: int) -> dict[str, Any]:
     """Run, meter and price; the figures the benchmark prints."""
     from moto import mock_aws
 
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": "us-east-1"})
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    )
     with mock_aws():
         usage = run_job(count)
         ours = price_ours(usage, count)
@@ -320,16 +337,18 @@ def measure(count: int) -> dict[str, Any]:
             "toons": count,
             "usd_per_million_toons": round(sum(ours.values()), 4),
             "seed_usd_per_million_toons": round(sum(seed.values()), 4),
-            "job_item_writes_per_1000_toons": round(usage["meter"].job_item_writes * 1000
-                                                    / count, 2),
+            "job_item_writes_per_1000_toons": round(
+                usage["meter"].job_item_writes * 1000 / count, 2
+            ),
             "calls_per_toon": _calls_per_toon(usage, count),
             "lines": {k: round(v, 4) for k, v in ours.items()},
             "seed_lines": {k: round(v, 4) for k, v in seed.items()},
             "seed_worker_ms": round(worker_s * 1000, 2),
             "elapsed_s": round(usage["elapsed_s"], 1),
         }
-    figures["ratio_to_seed"] = round(figures["usd_per_million_toons"]
-                                     / figures["seed_usd_per_million_toons"], 3)
+    figures["ratio_to_seed"] = round(
+        figures["usd_per_million_toons"] / figures["seed_usd_per_million_toons"], 3
+    )
     figures["dominant_line"] = max(ours, key=ours.get)
     return figures
 
@@ -341,9 +360,13 @@ def main(count: int) -> int:
     for line in sorted(set(figures["lines"]) | set(figures["seed_lines"])):
         ours, seed = figures["lines"].get(line, 0.0), figures["seed_lines"].get(line, 0.0)
         print(f"{line:<24}{ours:>12.4f}{seed:>14.4f}")
-    print(f"{'total':<24}{figures['usd_per_million_toons']:>12.4f}"
-          f"{figures['seed_usd_per_million_toons']:>14.4f}")
-    print(f"ratio to the seed: {figures['ratio_to_seed']}; job item writes per 1,000 toons: "
-          f"{figures['job_item_writes_per_1000_toons']}; dominant: {figures['dominant_line']}")
+    print(
+        f"{'total':<24}{figures['usd_per_million_toons']:>12.4f}"
+        f"{figures['seed_usd_per_million_toons']:>14.4f}"
+    )
+    print(
+        f"ratio to the seed: {figures['ratio_to_seed']}; job item writes per 1,000 toons: "
+        f"{figures['job_item_writes_per_1000_toons']}; dominant: {figures['dominant_line']}"
+    )
     print(json.dumps(figures))
     return 0
