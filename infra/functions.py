@@ -61,6 +61,7 @@ class ToonFunction(pulumi.ComponentResource):
     log_group: aws.cloudwatch.LogGroup
     role: aws.iam.Role
     event_source: aws.lambda_.EventSourceMapping | None
+    schedule: aws.cloudwatch.EventRule | None
 
     def __init__(
         self,
@@ -113,17 +114,18 @@ class ToonFunction(pulumi.ComponentResource):
 
         # The mapping starts polling at once: the role must already allow reading the source.
         source = settings.sources.get(declared.name)
-        self.event_source = (
-            _event_source(
+        self.schedule = None
+        self.event_source = None
+        if isinstance(source, wiring.ScheduleSource):
+            self.schedule = _schedule(name, physical, self.function, source, child)
+        elif source:
+            self.event_source = _event_source(
                 name,
                 self.function,
                 source,
                 catalog,
                 pulumi.ResourceOptions(parent=self, depends_on=[policy]),
             )
-            if source
-            else None
-        )
         self.register_outputs({"name": self.function.name, "arn": self.function.arn})
 
     def _statements(self, declared: wiring.Function, catalog: Catalog) -> list[dict[str, Any]]:
@@ -166,6 +168,31 @@ def _deployment_env(declared: wiring.Function, settings: Settings) -> dict[str, 
     if isinstance(source, wiring.SqsSource) and source.queue in dead_letters:
         env[MAX_RECEIVES_ENV] = str(settings.max_receives)
     return env
+
+
+def _schedule(
+    name: str,
+    physical: str,
+    function: aws.lambda_.Function,
+    source: wiring.ScheduleSource,
+    opts: pulumi.ResourceOptions,
+) -> aws.cloudwatch.EventRule:
+    """A rule on the default bus that invokes the function on wiring's schedule."""
+    rule = aws.cloudwatch.EventRule(
+        f"{name}-schedule", name=physical, schedule_expression=source.expression, opts=opts
+    )
+    aws.cloudwatch.EventTarget(
+        f"{name}-schedule-target", rule=rule.name, arn=function.arn, opts=opts
+    )
+    aws.lambda_.Permission(
+        f"{name}-schedule-permission",
+        action="lambda:InvokeFunction",
+        function=function.name,
+        principal="events.amazonaws.com",
+        source_arn=rule.arn,
+        opts=opts,
+    )
+    return rule
 
 
 def _event_source(

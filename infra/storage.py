@@ -29,6 +29,9 @@ class Storage(pulumi.ComponentResource):
         for declared in wiring.TABLES:
             table = self.tables[declared.name]
             handles[("table", declared.name)] = Handle(table.arn, table.name)
+            for index in declared.indexes:
+                arn = table.arn.apply(lambda arn, index=index: f"{arn}/index/{index.name}")
+                handles[("table-index", f"{declared.name}/{index.name}")] = Handle(arn, table.name)
             if declared.stream_view:
                 handles[("table-stream", declared.name)] = Handle(
                     table.stream_arn, table.stream_arn
@@ -36,10 +39,22 @@ class Storage(pulumi.ComponentResource):
         return handles
 
 
+def _index(index: wiring.Index) -> aws.dynamodb.TableGlobalSecondaryIndexArgs:
+    """A sparse index as wiring declares it (on-demand tables need no capacity)."""
+    return aws.dynamodb.TableGlobalSecondaryIndexArgs(
+        name=index.name,
+        hash_key=index.hash_key[0],
+        range_key=index.range_key[0],
+        projection_type="INCLUDE" if index.carries else "KEYS_ONLY",
+        non_key_attributes=list(index.carries) or None,
+    )
+
+
 def _table(
     declared: wiring.Table, settings: Settings, opts: pulumi.ResourceOptions
 ) -> aws.dynamodb.Table:
-    keys = (declared.hash_key, declared.range_key)
+    keys = [declared.hash_key, declared.range_key]
+    keys += [key for index in declared.indexes for key in (index.hash_key, index.range_key)]
     return aws.dynamodb.Table(
         f"{declared.name}-table",
         name=settings.physical(declared.name),
@@ -47,6 +62,7 @@ def _table(
         hash_key=declared.hash_key[0],
         range_key=declared.range_key[0],
         attributes=[aws.dynamodb.TableAttributeArgs(name=key, type=kind) for key, kind in keys],
+        global_secondary_indexes=[_index(index) for index in declared.indexes],
         stream_enabled=declared.stream_view is not None,
         stream_view_type=declared.stream_view,
         point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(

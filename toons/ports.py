@@ -57,6 +57,10 @@ class JobStore(Protocol):
         """
         ...
 
+    def open_jobs(self, updated_before: str) -> list[JobKey]:
+        """Jobs not yet terminal whose last write is older than `updated_before`."""
+        ...
+
     def project(self, summary: JobSummary) -> None:
         """Upsert a row of the owner's job list unless a newer version is stored."""
         ...

@@ -73,6 +73,14 @@ class Transition:
 
 
 @dataclass(slots=True)
+class SweepReport:
+    """What a sweep did: fan-outs it resumed and jobs it found stuck."""
+
+    resumed: list[JobKey] = field(default_factory=list)
+    stuck: list[JobKey] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class BatchReport:
     """Which items of a worker batch are done, with their results, and which to retry."""
 
@@ -172,6 +180,29 @@ class ToonService:
         self._fan_out(rerun, self.ports.jobs.toons(job.key))
         log.info("job reprocessing", extra={"jobId": job_id, "userId": owner, "run": rerun.run})
         return rerun
+
+    def sweep(self, resume_before: str, stuck_before: str) -> SweepReport:
+        """Finish fan-outs a crash left Pending, and find jobs that stopped progressing.
+
+        A job still Pending after `resume_before` lost its submit half-way: its fan-out
+        is resumed. A job Processing with no write since `stuck_before` is reported as
+        stuck (an operator replays or redrives it).
+        """
+        report = SweepReport()
+        for key in self.ports.jobs.open_jobs(updated_before=resume_before):
+            job = self.ports.jobs.get(key)
+            if job is None or job.status.is_terminal:
+                continue
+            if job.status is JobStatus.PENDING:
+                self.resume_fan_out(key)
+                report.resumed.append(key)
+            elif job.updated_at < stuck_before:
+                log.warning(
+                    "job stuck",
+                    extra={"jobId": key.job_id, "userId": key.owner, "updatedAt": job.updated_at},
+                )
+                report.stuck.append(key)
+        return report
 
     # -- work -------------------------------------------------------------------------
 

@@ -90,15 +90,18 @@ def test_a_missing_table_is_a_deployment_error_naming_it(names, session, new_key
         store.get(new_key())
 
 
-def test_provisioned_tables_have_the_declared_keys_and_streams(names, session):
+def test_provisioned_tables_have_the_declared_keys_indexes_and_streams(names, session):
     dynamodb = session.client("dynamodb")
 
     for table in wiring.TABLES:
         found = dynamodb.describe_table(TableName=f"t-{table.name}")["Table"]
         keys = {k["KeyType"]: k["AttributeName"] for k in found["KeySchema"]}
         types = {a["AttributeName"]: a["AttributeType"] for a in found["AttributeDefinitions"]}
+        index_keys = [key for index in table.indexes for key in (index.hash_key, index.range_key)]
+        indexes = {i["IndexName"] for i in found.get("GlobalSecondaryIndexes", [])}
         assert keys == {"HASH": table.hash_key[0], "RANGE": table.range_key[0]}
-        assert types == dict([table.hash_key, table.range_key])
+        assert types == dict([table.hash_key, table.range_key, *index_keys])
+        assert indexes == {index.name for index in table.indexes}
         assert found.get("StreamSpecification", {}).get("StreamViewType") == table.stream_view
 
 

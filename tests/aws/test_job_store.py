@@ -218,3 +218,22 @@ def test_list_jobs_after_a_position_no_row_can_have_is_empty(jobs, make_job, new
 
     assert page.items == []
     assert page.next_position is None
+
+
+def test_open_jobs_come_from_the_sparse_index_of_jobs_not_yet_terminal(jobs, make_job):
+    old_open = make_job(status=JobStatus.PROCESSING, updated_at="2026-01-01T00:00:00.000Z")
+    old_done = make_job(status=JobStatus.COMPLETED, updated_at="2026-01-01T00:00:00.000Z")
+    new_open = make_job(status=JobStatus.PENDING, updated_at="2026-06-01T00:00:00.000Z")
+    for job in (old_open, old_done, new_open):
+        jobs.create(job, [])
+
+    assert jobs.open_jobs(updated_before="2026-03-01T00:00:00.000Z") == [old_open.key]
+
+
+def test_a_job_leaves_the_open_index_when_it_ends(jobs, make_job):
+    job = make_job(status=JobStatus.PROCESSING, updated_at="2026-01-01T00:00:00.000Z")
+    jobs.create(job, [])
+
+    jobs.save(job.bump(status=JobStatus.COMPLETED), job.version)
+
+    assert jobs.open_jobs(updated_before="2100-01-01T00:00:00.000Z") == []

@@ -73,6 +73,14 @@ class FakeJobStore:
             raise StoreConflict(f"job {job.key} is no longer at version {expected_version}")
         self._replace(stored, job)
 
+    def open_jobs(self, updated_before: str) -> list[JobKey]:
+        """Jobs not yet terminal whose last write is older than `updated_before`."""
+        return [
+            job.key
+            for job in self.jobs.values()
+            if not job.status.is_terminal and job.updated_at < updated_before
+        ]
+
     def project(self, summary: JobSummary) -> None:
         """Upsert the owner's list row unless a newer version is stored."""
         stored = self.rows.get(summary.key)

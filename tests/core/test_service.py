@@ -617,3 +617,47 @@ def test_limits_of_the_service_are_its_own(ports: Ports) -> None:
         small.submit_job("alice", body("J", [toon("a"), toon("b")]))
 
     assert caught.value.code == "TOO_MANY_TOONS"
+
+
+def test_sweep_resumes_a_fan_out_a_crash_left_pending(
+    service: ToonService, ports: Ports, unique_id: str
+) -> None:
+    ports.queue.crashes_left = 1
+    with pytest.raises(ConnectionError):
+        service.submit_job("alice", body(unique_id))
+
+    report = service.sweep(
+        resume_before="2100-01-01T00:00:00.000Z", stuck_before="2000-01-01T00:00:00.000Z"
+    )
+
+    assert report.resumed == [JobKey("alice", unique_id)]
+    assert ports.jobs.get(JobKey("alice", unique_id)).status is JobStatus.PROCESSING
+    assert len(ports.queue.items) == 3
+
+
+def test_sweep_reports_a_processing_job_with_no_recent_progress_as_stuck(
+    service: ToonService, ports: Ports, unique_id: str
+) -> None:
+    key = submitted(service, "alice", unique_id)
+
+    report = service.sweep(
+        resume_before="2100-01-01T00:00:00.000Z", stuck_before="2100-01-01T00:00:00.000Z"
+    )
+
+    assert report.stuck == [key]
+    assert report.resumed == []
+
+
+def test_sweep_leaves_recent_and_finished_jobs_alone(
+    service: ToonService, ports: Ports, unique_id: str
+) -> None:
+    recent = submitted(service, "alice", f"{unique_id}-recent")
+    done = submitted(service, "alice", f"{unique_id}-done")
+    settle(service, ports)
+
+    report = service.sweep(
+        resume_before=ports.jobs.get(recent).updated_at, stuck_before="2000-01-01T00:00:00.000Z"
+    )
+
+    assert (report.resumed, report.stuck) == ([], [])
+    assert ports.jobs.get(done).status is JobStatus.COMPLETED

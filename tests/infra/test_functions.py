@@ -21,9 +21,11 @@ def _statements(deployment: Deployment, name: str) -> list[dict]:
 
 def _arn(deployment: Deployment, kind: str, name: str) -> str:
     """The ARN the mocks give the resource wiring calls (kind, name)."""
-    physical = f"toons-{deployment.stack}-{'bus' if kind == 'bus' else name}"
+    table, _, index = name.partition("/")
+    physical = f"toons-{deployment.stack}-{'bus' if kind == 'bus' else table}"
     return {
         "table": f"arn:aws:dynamodb:{REGION_ACCOUNT}:table/{physical}",
+        "table-index": f"arn:aws:dynamodb:{REGION_ACCOUNT}:table/{physical}/index/{index}",
         "table-stream": f"arn:aws:dynamodb:{REGION_ACCOUNT}:table/{physical}"
         "/stream/2024-01-01T00:00:00.000",
         "queue": f"arn:aws:sqs:{REGION_ACCOUNT}:{physical}",
@@ -178,8 +180,9 @@ def test_event_source_mappings_and_wiring_agree(deployment):
 
     for fn in wiring.FUNCTIONS:
         mapping = mappings.pop(f"toons-{deployment.stack}-{fn.name}", None)
-        assert (mapping is None) == (fn.source is None), fn.name
-        if fn.source is not None:
+        polled = fn.source is not None and not isinstance(fn.source, wiring.ScheduleSource)
+        assert (mapping is not None) == polled, fn.name
+        if polled:
             assert mapping == _expected_mapping(deployment, fn)
     assert mappings == {}
 
@@ -219,4 +222,26 @@ def _expected_mapping(deployment: Deployment, fn: wiring.Function) -> dict:
         "destinationConfig": {
             "onFailure": {"destinationArn": _arn(deployment, "queue", source.on_failure)}
         },
+    }
+
+
+def test_scheduled_functions_run_on_their_declared_schedule(deployment):
+    rules = {
+        r.inputs["name"]: r
+        for r in deployment.of_type("aws:cloudwatch/eventRule:EventRule")
+        if "scheduleExpression" in r.inputs
+    }
+    scheduled = [fn for fn in wiring.FUNCTIONS if isinstance(fn.source, wiring.ScheduleSource)]
+    invoking = [
+        p
+        for p in deployment.of_type("aws:lambda/permission:Permission")
+        if p.inputs["principal"] == "events.amazonaws.com"
+    ]
+
+    assert scheduled
+    for fn in scheduled:
+        rule = rules[f"toons-{deployment.stack}-{fn.name}"]
+        assert rule.inputs["scheduleExpression"] == fn.source.expression
+    assert {p.inputs["function"] for p in invoking} == {
+        f"toons-{deployment.stack}-{fn.name}" for fn in scheduled
     }

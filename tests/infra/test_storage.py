@@ -13,8 +13,24 @@ def test_each_wiring_table_exists_with_its_keys(deployment):
         assert table.inputs["hashKey"] == declared.hash_key[0]
         assert table.inputs["rangeKey"] == declared.range_key[0]
         attributes = {(a["name"], a["type"]) for a in table.inputs["attributes"]}
-        assert attributes == {declared.hash_key, declared.range_key}
+        index_keys = {k for i in declared.indexes for k in (i.hash_key, i.range_key)}
+        assert attributes == {declared.hash_key, declared.range_key} | index_keys
     assert len(deployment.of_type(TABLE)) == len(wiring.TABLES)
+
+
+def test_each_wiring_index_exists_with_its_keys_and_carried_attributes(deployment):
+    for declared in wiring.TABLES:
+        table = deployment.by_input(TABLE, "name", f"toons-{deployment.stack}-{declared.name}")
+        built = {i["name"]: i for i in table.inputs.get("globalSecondaryIndexes", [])}
+
+        assert set(built) == {index.name for index in declared.indexes}
+        for index in declared.indexes:
+            assert (built[index.name]["hashKey"], built[index.name]["rangeKey"]) == (
+                index.hash_key[0],
+                index.range_key[0],
+            )
+            assert built[index.name]["projectionType"] == "INCLUDE"
+            assert built[index.name]["nonKeyAttributes"] == list(index.carries)
 
 
 def test_tables_are_billed_per_request(deployment):

@@ -305,3 +305,13 @@ def test_list_jobs_rows_carry_the_projected_counts(jobs, make_job):
     [listed] = jobs.list_jobs("alice", 1, None).items
     assert listed == job.summary()
     assert (listed.processed, listed.failed, listed.version) == (3, 2, 9)
+
+
+def test_open_jobs_lists_only_jobs_not_yet_terminal_and_older_than_the_cutoff(jobs, make_job):
+    old_open = make_job(status=JobStatus.PROCESSING, updated_at="2026-01-01T00:00:00.000Z")
+    old_done = make_job(status=JobStatus.COMPLETED, updated_at="2026-01-01T00:00:00.000Z")
+    new_open = make_job(status=JobStatus.PENDING, updated_at="2026-06-01T00:00:00.000Z")
+    for job in (old_open, old_done, new_open):
+        jobs.create(job, [])
+
+    assert jobs.open_jobs(updated_before="2026-03-01T00:00:00.000Z") == [old_open.key]

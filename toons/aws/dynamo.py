@@ -24,6 +24,7 @@ from typing import Any
 
 from toons import tally
 from toons.aws.clients import AwsNames, Clients, clients_for, run_all, translate
+from toons.aws.wiring import OPEN_JOBS
 from toons.errors import StoreConflict
 from toons.model import (
     Job,
@@ -44,6 +45,7 @@ Item = dict[str, dict[str, Any]]
 
 # DynamoDB items hold at most 400 KB; a chunk of toons stays well below it.
 CHUNK_BYTES = 300_000
+OPEN_SHARD = "open"
 # A failure reason is an exception's text; keep the note item small whatever it says.
 MAX_REASON_CHARS = 8_000
 # Sort keys hold at most 1024 bytes: a longer position cannot be a stored row.
@@ -81,8 +83,8 @@ def _bytes(value: Mapping[str, Any]) -> bytes:
 
 
 def job_item(job: Job) -> Item:
-    """The jobs-table item of a job."""
-    return {
+    """The jobs-table item of a job; an open job also carries the open-jobs index key."""
+    item = {
         "userId": _s(job.key.owner),
         "jobId": _s(job.key.job_id),
         "status": _s(str(job.status)),
@@ -95,6 +97,9 @@ def job_item(job: Job) -> Item:
         "failedBits": _b(tally.to_bytes(job.failed_bits, job.total)),
         "version": _n(job.version),
     }
+    if not job.status.is_terminal:
+        item[OPEN_JOBS.hash_key[0]] = _s(OPEN_SHARD)
+    return item
 
 
 def job_from_item(item: Mapping[str, Any]) -> Job:
@@ -255,6 +260,18 @@ class DynamoJobStore:
                 ExpressionAttributeValues={":expected": _n(expected_version)},
             )
         log.debug("job saved", extra={**_job_keys(job.key), "version": job.version})
+
+    def open_jobs(self, updated_before: str) -> list[JobKey]:
+        """Jobs not yet terminal whose last write is older than `updated_before`."""
+        request = {
+            "TableName": self.names.require("jobs_table"),
+            "IndexName": OPEN_JOBS.name,
+            "KeyConditionExpression": "openShard = :open AND updatedAt < :before",
+            "ExpressionAttributeValues": {":open": _s(OPEN_SHARD), ":before": _s(updated_before)},
+        }
+        return [
+            JobKey(row["userId"]["S"], row["jobId"]["S"]) for row in _query(self.client, **request)
+        ]
 
     def project(self, summary: JobSummary) -> None:
         """Upsert the owner's list row unless the stored row has the same or a newer version."""

@@ -244,6 +244,21 @@ class CloudFlow:
                 )
         return busy
 
+    def run_schedules(self) -> list[Any]:
+        """Invoke every scheduled function once, as its schedule would; their answers."""
+        event = {
+            "source": "aws.events",
+            "detail-type": "Scheduled Event",
+            "detail": {},
+            "id": str(uuid.uuid4()),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        return [
+            self.invoke(fn, event)
+            for fn in wiring.FUNCTIONS
+            if isinstance(fn.source, wiring.ScheduleSource)
+        ]
+
     def in_flight(self) -> int:
         """Messages received but not yet deleted (hidden until their timeout)."""
         sqs = self.client("sqs")

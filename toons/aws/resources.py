@@ -75,6 +75,13 @@ def _create_table(client: Any, prefix: str, table: wiring.Table) -> str:
             {"AttributeName": range_name, "KeyType": "RANGE"},
         ],
     }
+    if table.indexes:
+        request["AttributeDefinitions"] += [
+            {"AttributeName": key, "AttributeType": kind}
+            for index in table.indexes
+            for key, kind in (index.hash_key, index.range_key)
+        ]
+        request["GlobalSecondaryIndexes"] = [_index(index) for index in table.indexes]
     if table.stream_view:
         request["StreamSpecification"] = {
             "StreamEnabled": True,
@@ -84,6 +91,22 @@ def _create_table(client: Any, prefix: str, table: wiring.Table) -> str:
     client.create_table(**request)
     client.get_waiter("table_exists").wait(TableName=name)
     return name
+
+
+def _index(index: wiring.Index) -> dict[str, Any]:
+    projection = (
+        {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.carries)}
+        if index.carries
+        else {"ProjectionType": "KEYS_ONLY"}
+    )
+    return {
+        "IndexName": index.name,
+        "KeySchema": [
+            {"AttributeName": index.hash_key[0], "KeyType": "HASH"},
+            {"AttributeName": index.range_key[0], "KeyType": "RANGE"},
+        ],
+        "Projection": projection,
+    }
 
 
 def _create_queues(

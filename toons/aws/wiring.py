@@ -22,14 +22,25 @@ PARTITION_KEY_PATH = "$.detail.jobKey"
 
 
 @dataclass(frozen=True, slots=True)
+class Index:
+    """A global secondary index: its keys and the other attributes it carries."""
+
+    name: str
+    hash_key: tuple[str, str]
+    range_key: tuple[str, str]
+    carries: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Table:
-    """A DynamoDB table: its key schema and, if it has one, its stream."""
+    """A DynamoDB table: its key schema, its indexes and, if it has one, its stream."""
 
     name: str
     hash_key: tuple[str, str]
     range_key: tuple[str, str]
     stream_view: str | None = None
     env: str = ""
+    indexes: tuple[Index, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,14 +109,21 @@ class TableStreamSource:
     starting_position: str = "TRIM_HORIZON"
 
 
-Source = SqsSource | KinesisSource | TableStreamSource
+@dataclass(frozen=True, slots=True)
+class ScheduleSource:
+    """A schedule (an EventBridge schedule expression) that invokes the function."""
+
+    expression: str = "rate(5 minutes)"
+
+
+Source = SqsSource | KinesisSource | TableStreamSource | ScheduleSource
 
 
 @dataclass(frozen=True, slots=True)
 class Access:
     """Actions a function may take on one resource (by kind and logical name)."""
 
-    kind: str  # "table", "table-stream", "queue", "stream", "bus", "secret"
+    kind: str  # "table", "table-index", "table-stream", "queue", "stream", "bus", "secret"
     name: str
     actions: tuple[str, ...]
 
@@ -128,8 +146,19 @@ class Function:
         return {(a.kind, a.name) for a in self.access}
 
 
+# Jobs not yet terminal carry `openShard` (one constant value), so the sparse `open-jobs`
+# index lists exactly the open jobs, oldest update first, for the sweeper.
+OPEN_JOBS = Index("open-jobs", ("openShard", "S"), ("updatedAt", "S"), ("status",))
+
 TABLES = (
-    Table("jobs", ("userId", "S"), ("jobId", "S"), "NEW_AND_OLD_IMAGES", "TOONS_JOBS_TABLE"),
+    Table(
+        "jobs",
+        ("userId", "S"),
+        ("jobId", "S"),
+        "NEW_AND_OLD_IMAGES",
+        "TOONS_JOBS_TABLE",
+        indexes=(OPEN_JOBS,),
+    ),
     Table("toons", ("jobKey", "S"), ("part", "S"), None, "TOONS_TOONS_TABLE"),
     Table("results", ("jobKey", "S"), ("index", "N"), None, "TOONS_RESULTS_TABLE"),
     Table("job-list", ("userId", "S"), ("listKey", "S"), None, "TOONS_JOB_LIST_TABLE"),
@@ -252,6 +281,18 @@ FUNCTIONS = (
             Access("stream", "completions", _STREAM_CONSUME),
             Access("table", "jobs", ("dynamodb:GetItem", "dynamodb:PutItem")),
             _ON_FAILURE,
+        ),
+    ),
+    Function(
+        "sweeper",
+        "handlers.sweeper.handler",
+        timeout_s=120,
+        source=ScheduleSource("rate(5 minutes)"),
+        access=(
+            Access("table-index", "jobs/open-jobs", ("dynamodb:Query",)),
+            Access("table", "jobs", ("dynamodb:GetItem", "dynamodb:UpdateItem")),
+            Access("table", "toons", ("dynamodb:Query",)),
+            Access("queue", "work", ("sqs:SendMessage",)),
         ),
     ),
     Function(

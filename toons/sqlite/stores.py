@@ -120,6 +120,14 @@ class SqliteJobStore:
         )
         return [JobKey(owner, job_id) for owner, job_id in rows]
 
+    def open_jobs(self, updated_before: str) -> list[JobKey]:
+        """Jobs not yet terminal whose last write is older than `updated_before`."""
+        rows = self.db.connection().execute(
+            "SELECT owner, job_id FROM jobs WHERE status IN (?, ?) AND updated_at < ?",
+            (str(JobStatus.PENDING), str(JobStatus.PROCESSING), updated_before),
+        )
+        return [JobKey(owner, job_id) for owner, job_id in rows]
+
     def changes(self, limit: int) -> list[tuple[int, JobChange]]:
         """The oldest unconsumed change records, with their sequence numbers."""
         rows = self.db.connection().execute(
