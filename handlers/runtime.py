@@ -18,6 +18,7 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 
 from toons.api import Api, HttpRequest, HttpResponse
 from toons.aws import AwsNames, open_ports
+from toons.aws.clients import clients_for
 from toons.aws.dynamo import FailureNotes
 from toons.aws.sqs import Parking
 from toons.aws.wiring import JWT_SECRET_ENV
@@ -70,11 +71,8 @@ def jwt_secret() -> str:
         return os.environ["TOONS_JWT_SECRET"]
     import json
 
-    import boto3
-
-    raw = boto3.client("secretsmanager").get_secret_value(SecretId=os.environ[JWT_SECRET_ENV])[
-        "SecretString"
-    ]
+    secrets = clients_for().client("secretsmanager")
+    raw = secrets.get_secret_value(SecretId=os.environ[JWT_SECRET_ENV])["SecretString"]
     try:
         return json.loads(raw)["secret"]
     except (ValueError, TypeError, KeyError):
