@@ -6,6 +6,9 @@ import itertools
 
 import pytest
 
+# The factories of jobs, toons and results that both adapter suites use.
+pytest_plugins = ["tests.factories"]
+
 _ids = itertools.count(1)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from toons.aws import wiring
 from toons.errors import StoreConflict, Throttled
@@ -161,6 +161,20 @@ def use_session(session: Any = None) -> None:
     global _DEFAULT
     _DEFAULT = Clients(session)
     log.debug("default aws session replaced")
+
+
+class AwsAdapter:
+    """An adapter that talks to one AWS service through its session's shared client."""
+
+    service: ClassVar[str]
+
+    def __init__(self, session: Any = None) -> None:
+        self._clients = clients_for(session)
+
+    @property
+    def client(self) -> Any:
+        """The service's client (created on first use)."""
+        return self._clients.client(self.service)
 
 
 def clients_for(session: Any = None) -> Clients:

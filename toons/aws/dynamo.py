@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from toons import tally
-from toons.aws.clients import AwsNames, Clients, clients_for, run_all, translate
+from toons.aws.clients import AwsAdapter, AwsNames, run_all, translate
 from toons.aws.wiring import OPEN_JOBS
 from toons.errors import StoreConflict
 from toons.model import (
@@ -168,17 +168,14 @@ def _toons_from_chunk(packed: bytes) -> list[Toon]:
     return [Toon(d["toonId"], d["type"], d["payload"], d["index"]) for d in data]
 
 
-class DynamoJobStore:
+class DynamoJobStore(AwsAdapter):
     """Jobs with their bitmaps, the toons they hold, and the per-user job list."""
 
-    def __init__(self, names: AwsNames, session: Any = None) -> None:
-        self.names = names
-        self._clients: Clients = clients_for(session)
+    service = "dynamodb"
 
-    @property
-    def client(self) -> Any:
-        """The DynamoDB client (created on first use)."""
-        return self._clients.client("dynamodb")
+    def __init__(self, names: AwsNames, session: Any = None) -> None:
+        super().__init__(session)
+        self.names = names
 
     def create(self, job: Job, toons: Sequence[Toon]) -> Job | None:
         """Store the toons, then the job, unless the key exists (then the stored job)."""
@@ -437,17 +434,14 @@ def supersede_condition(result: ToonResult) -> dict[str, Any]:
     }
 
 
-class DynamoResultStore:
+class DynamoResultStore(AwsAdapter):
     """One result per (job, toon), replaced only by a result that supersedes it."""
 
-    def __init__(self, names: AwsNames, session: Any = None) -> None:
-        self.names = names
-        self._clients: Clients = clients_for(session)
+    service = "dynamodb"
 
-    @property
-    def client(self) -> Any:
-        """The DynamoDB client (created on first use)."""
-        return self._clients.client("dynamodb")
+    def __init__(self, names: AwsNames, session: Any = None) -> None:
+        super().__init__(session)
+        self.names = names
 
     def put(self, results: Sequence[ToonResult]) -> None:
         """Store results concurrently; a stored result that is not superseded stays."""
@@ -496,21 +490,18 @@ def _result_from_row(row: Mapping[str, Any]) -> ToonResult:
 # -- failure notes --------------------------------------------------------------------------
 
 
-class FailureNotes:
+class FailureNotes(AwsAdapter):
     """The last failure of each toon of a run, kept for the dead-letter consumer.
 
     The worker writes a note each time a toon raises; when the message is dead-lettered,
     the note gives the FAILED result its reason and attempt count.
     """
 
-    def __init__(self, names: AwsNames, session: Any = None) -> None:
-        self.names = names
-        self._clients: Clients = clients_for(session)
+    service = "dynamodb"
 
-    @property
-    def client(self) -> Any:
-        """The DynamoDB client (created on first use)."""
-        return self._clients.client("dynamodb")
+    def __init__(self, names: AwsNames, session: Any = None) -> None:
+        super().__init__(session)
+        self.names = names
 
     def record(self, item: WorkItem, reason: str, attempts: int) -> None:
         """Keep `reason` as the toon's latest failure in its run (overwrites older notes)."""

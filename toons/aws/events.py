@@ -18,10 +18,10 @@ from typing import Any
 from toons.aws import wiring
 from toons.aws.clients import (
     ENV_VARS,
+    AwsAdapter,
     DeliveryError,
     MissingResource,
     backoff,
-    clients_for,
     run_all,
     translate,
 )
@@ -120,8 +120,10 @@ def calls_for(entries: Sequence[Entry]) -> list[list[Entry]]:
     return calls
 
 
-class EventBridgePublisher:
+class EventBridgePublisher(AwsAdapter):
     """Publishes events to the custom bus; raises if any entry is still refused."""
+
+    service = "events"
 
     def __init__(
         self,
@@ -130,15 +132,10 @@ class EventBridgePublisher:
         attempts: int = ATTEMPTS,
         retry_base_s: float = RETRY_BASE_S,
     ) -> None:
+        super().__init__(session)
         self.bus_name = bus_name
-        self._clients = clients_for(session)
         self.attempts = attempts
         self.retry_base_s = retry_base_s
-
-    @property
-    def client(self) -> Any:
-        """The EventBridge client (created on first use)."""
-        return self._clients.client("events")
 
     def publish(self, events: Sequence[Event]) -> None:
         """Publish every event; raise `DeliveryError` if any entry is still refused."""

@@ -15,12 +15,12 @@ from typing import Any
 
 from toons.aws.clients import (
     ENV_VARS,
+    AwsAdapter,
     AwsNames,
     Clients,
     DeliveryError,
     MissingResource,
     backoff,
-    clients_for,
     run_all,
     translate,
 )
@@ -100,8 +100,10 @@ def _failure_text(url: str, failed: list[dict[str, Any]], attempts: int) -> str:
     return f"{len(failed)} message(s) to {url} refused after {attempts} attempt(s): {codes}"
 
 
-class SqsQueue:
+class SqsQueue(AwsAdapter):
     """The work queue: one message per toon of a run."""
+
+    service = "sqs"
 
     def __init__(
         self,
@@ -110,15 +112,10 @@ class SqsQueue:
         attempts: int = ATTEMPTS,
         retry_base_s: float = RETRY_BASE_S,
     ) -> None:
+        super().__init__(session)
         self.url = url
-        self._clients = clients_for(session)
         self.attempts = attempts
         self.retry_base_s = retry_base_s
-
-    @property
-    def client(self) -> Any:
-        """The SQS client (created on first use)."""
-        return self._clients.client("sqs")
 
     def enqueue(self, items: Sequence[WorkItem]) -> None:
         """Send one message per item; raise if any could not be sent."""
@@ -132,8 +129,10 @@ class SqsQueue:
         log.debug("toons enqueued", extra={"jobId": items[0].key.job_id, "count": len(items)})
 
 
-class Parking:
+class Parking(AwsAdapter):
     """The parked queue: dead-lettered messages, kept until an operator redrives them."""
+
+    service = "sqs"
 
     def __init__(
         self,
@@ -143,16 +142,11 @@ class Parking:
         attempts: int = ATTEMPTS,
         retry_base_s: float = RETRY_BASE_S,
     ) -> None:
+        super().__init__(session)
         self.names = names
-        self._clients = clients_for(session)
         self.wait_s = wait_s
         self.attempts = attempts
         self.retry_base_s = retry_base_s
-
-    @property
-    def client(self) -> Any:
-        """The SQS client (created on first use)."""
-        return self._clients.client("sqs")
 
     def park(self, bodies: Sequence[str]) -> None:
         """Keep message bodies in the parked queue; raise if any could not be sent."""
