@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from toons.config import EngineSettings, Limits
 from toons.faults import FaultPlan
@@ -27,10 +27,22 @@ MIN_IDLE_S, MAX_IDLE_S = 0.002, 0.05
 AGGREGATOR = "aggregator"
 
 
+class StopSignal(Protocol):
+    """A thread's or a process's event: set once the loop should stop."""
+
+    def is_set(self) -> bool:
+        """Whether stopping was asked for."""
+        ...
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Sleep until asked to stop or `timeout` passes."""
+        ...
+
+
 def run_loop(
     name: str,
     step: Callable[[], bool],
-    stop: threading.Event | object,
+    stop: StopSignal,
     alive: Callable[[], bool] = lambda: True,
 ) -> None:
     """Run `step` until `stop` is set (or `alive` turns false), backing off when idle."""
@@ -150,7 +162,9 @@ def _die_with_parent() -> None:
         pass
 
 
-def worker_process(settings: EngineSettings, limits: Limits, stop: object, parent_pid: int) -> None:
+def worker_process(
+    settings: EngineSettings, limits: Limits, stop: StopSignal, parent_pid: int
+) -> None:
     """Entry point of a worker process: the work step in a loop until told to stop."""
     _die_with_parent()
     steps = Steps.open(settings, limits)
