@@ -12,7 +12,7 @@ plan that raises or kills the process at a point, on chosen hits. The points:
 | `aggregator.before_save` | a job's new tally computed, not yet written |
 | `aggregator.after_save` | a job's tally written (the batch may hold more jobs) |
 | `projector.after_project` | list rows written, status events not yet published |
-| `dead_letters.after_record` | failures recorded, letters not yet dropped |
+| `dead_letters.after_record` | failures recorded, letters not yet parked |
 """
 
 from __future__ import annotations

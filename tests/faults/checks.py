@@ -7,6 +7,8 @@ toon, and the job's status changes were each published once along a valid path.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 from typing import Any
 
@@ -155,3 +157,19 @@ def stored_job(service: ToonService, owner: str, job_id: str) -> Job:
     job = service.ports.jobs.get(JobKey(owner, job_id))
     assert job is not None
     return job
+
+
+def submit_through_a_crash(backend: Any, owner: str, body: dict) -> None:
+    """Submit; if the engine dies under the request, submit again once it is back.
+
+    Call `resubmit_after_recovery` after `recover()`: a resubmit of the same body is what
+    a client does after a cut connection, and answers 202 whether or not the first one
+    was stored (then with `Idempotent-Replay`).
+    """
+    with contextlib.suppress(OSError, http.client.HTTPException):
+        backend.client(owner).submit(body)
+
+
+def resubmit_after_recovery(backend: Any, owner: str, body: dict) -> None:
+    """The client's retry of a submit it never saw answered (or saw answered: same reply)."""
+    assert backend.client(owner).submit(body).status == 202

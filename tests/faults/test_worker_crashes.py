@@ -7,9 +7,8 @@ worker process crashes (exit 137); on the cloud flow the worker invocation raise
 
 from __future__ import annotations
 
-from toons.bench.sample import sample_job
-
 from tests.faults.checks import assert_promises_held
+from toons.bench.sample import sample_job
 
 TOONS = 40
 ONCE = {"after": 0, "times": 1}
@@ -59,9 +58,9 @@ def test_a_worker_crash_after_publishing_and_before_the_ack_counts_nothing_twice
 
 def test_a_worker_that_dies_on_every_delivery_ends_its_toons_failed(backend, owner, unique_id):
     backend.start({"worker.before_results": {"after": 0, "times": 10**6}}, visibility_s=1)
-    assert backend.client(owner).submit(sample_job(unique_id, 5)).status == 202
+    assert backend.client(owner).submit(sample_job(unique_id, 20)).status == 202
 
-    _, results = assert_promises_held(backend, owner, unique_id, 5, failed=5)
+    _, results = assert_promises_held(backend, owner, unique_id, 20, failed=20)
 
     assert {r["status"] for r in results} == {"FAILED"}
     assert all(r["error"]["reason"] and r["error"]["attempts"] == 5 for r in results)

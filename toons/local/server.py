@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -94,8 +95,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
-        if self.command != "HEAD":
+        if getattr(self, "command", None) != "HEAD":
             self.wfile.write(payload)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own refusals, in the contract's JSON error shape.
+
+        They are: an oversized header or request line, an unknown method, a malformed
+        request line.
+        """
+        status = HTTPStatus(code)
+        body = {"error": message or status.phrase, "code": status.name}
+        self._send(HttpResponse(code, body), close=True)
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("http request", extra={"client": self.client_address[0], "line": format % args})
