@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from toons.aws.events import completions_from_kinesis_record
 
 from handlers.runtime import logger, metrics, service
+from toons.aws.events import completions_from_kinesis_record
 
 
 def _seconds(start: str, end: str) -> float:
