@@ -30,6 +30,7 @@ def handler(event: dict[str, Any], context: Any) -> None:
     ]
 
     transitions = service().record_completions(completions)
+    metrics.add_metric("CompletionsRead", MetricUnit.Count, len(completions))
 
     for transition in transitions:
         if transition.finished:

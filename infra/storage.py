@@ -43,8 +43,10 @@ def _index(index: wiring.Index) -> aws.dynamodb.TableGlobalSecondaryIndexArgs:
     """A sparse index as wiring declares it (on-demand tables need no capacity)."""
     return aws.dynamodb.TableGlobalSecondaryIndexArgs(
         name=index.name,
-        hash_key=index.hash_key[0],
-        range_key=index.range_key[0],
+        key_schemas=[
+            aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=key, key_type=kind)
+            for key, kind in ((index.hash_key[0], "HASH"), (index.range_key[0], "RANGE"))
+        ],
         projection_type="INCLUDE" if index.carries else "KEYS_ONLY",
         non_key_attributes=list(index.carries) or None,
     )

@@ -25,10 +25,8 @@ def test_each_wiring_index_exists_with_its_keys_and_carried_attributes(deploymen
 
         assert set(built) == {index.name for index in declared.indexes}
         for index in declared.indexes:
-            assert (built[index.name]["hashKey"], built[index.name]["rangeKey"]) == (
-                index.hash_key[0],
-                index.range_key[0],
-            )
+            keys = {k["keyType"]: k["attributeName"] for k in built[index.name]["keySchemas"]}
+            assert keys == {"HASH": index.hash_key[0], "RANGE": index.range_key[0]}
             assert built[index.name]["projectionType"] == "INCLUDE"
             assert built[index.name]["nonKeyAttributes"] == list(index.carries)
 
