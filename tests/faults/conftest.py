@@ -337,31 +337,13 @@ def fault_flow():
     this suite outlives it.
     """
     import boto3
-    from moto import mock_aws
 
-    from handlers import runtime
-    from toons.aws.clients import use_session
-    from toons.aws.flow import CloudFlow
+    from toons.aws.flow import CloudFlow, simulated_aws
 
-    saved = dict(os.environ)
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
-    )
-    try:
-        with mock_aws():
-            yield CloudFlow(
-                boto3.Session(region_name="us-east-1"), prefix="faults", registry=plugin_registry()
-            )
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        runtime.reset()
-        use_session(None)
+    with simulated_aws():
+        yield CloudFlow(
+            boto3.Session(region_name="us-east-1"), prefix="faults", registry=plugin_registry()
+        )
 
 
 @pytest.fixture

@@ -150,29 +150,11 @@ def plugin_registry():
 def aws_backend():
     """One cloud flow over moto for the whole session."""
     import boto3
-    from moto import mock_aws
 
-    from toons.aws.flow import CloudFlow
+    from toons.aws.flow import CloudFlow, simulated_aws
 
-    fake = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    saved = {name: os.environ.get(name) for name in fake}
-    os.environ.update(fake)
-    try:
-        with mock_aws():
-            flow = CloudFlow(
-                boto3.Session(region_name="us-east-1"),
-                prefix="scenarios",
-                registry=plugin_registry(),
-            )
-            yield AwsBackend(flow)
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    with simulated_aws():
+        flow = CloudFlow(
+            boto3.Session(region_name="us-east-1"), prefix="scenarios", registry=plugin_registry()
+        )
+        yield AwsBackend(flow)

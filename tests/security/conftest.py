@@ -41,34 +41,14 @@ def local_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBac
 def aws_backend() -> Iterator[AwsBackend]:
     """One cloud flow over moto for this package, under its own resource prefix."""
     import boto3
-    from moto import mock_aws
 
-    from handlers import runtime
-    from toons.aws.clients import use_session
-    from toons.aws.flow import CloudFlow
+    from toons.aws.flow import CloudFlow, simulated_aws
 
-    saved = dict(os.environ)
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
-    )
-    try:
-        with mock_aws():
-            flow = CloudFlow(
-                boto3.Session(region_name="us-east-1"),
-                prefix="security",
-                registry=plugin_registry(),
-            )
-            yield AwsBackend(flow)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        runtime.reset()
-        use_session(None)
+    with simulated_aws():
+        flow = CloudFlow(
+            boto3.Session(region_name="us-east-1"), prefix="security", registry=plugin_registry()
+        )
+        yield AwsBackend(flow)
 
 
 @pytest.fixture(params=["local", "aws"])

@@ -26,7 +26,8 @@ import re
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -434,6 +435,37 @@ class CloudFlow:
     def archive_name(self) -> str:
         """The bus archive (moto keeps what the bus received)."""
         return self._archive
+
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+}
+
+
+@contextmanager
+def simulated_aws() -> Iterator[None]:
+    """Moto's mock of AWS, entered with fake credentials.
+
+    On the way out the process's environment, the handlers' runtime and the adapters'
+    default session are put back, so nothing of one simulation outlives it.
+    """
+    from moto import mock_aws
+
+    from handlers import runtime
+
+    saved = dict(os.environ)
+    os.environ.update(FAKE_CREDENTIALS)
+    try:
+        with mock_aws():
+            yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        runtime.reset()
+        use_session(None)
 
 
 class FlowClient(Client):

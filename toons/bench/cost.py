@@ -18,7 +18,6 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
 import statistics
 import sys
 import time
@@ -319,16 +318,9 @@ def _calls_per_toon(usage: dict[str, Any], count: int) -> dict[str, float]:
 
 def measure(count: int) -> dict[str, Any]:
     """Run, meter and price; the figures the benchmark prints."""
-    from moto import mock_aws
+    from toons.aws.flow import simulated_aws
 
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
-    )
-    with mock_aws():
+    with simulated_aws():
         usage = run_job(count)
         ours = price_ours(usage, count)
         worker_s = seed_worker_duration_s()
