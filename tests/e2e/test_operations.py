@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
+from tests.support import plugin_env
 from toons.bench.sample import sample_job, sample_toons
 from toons.config import EngineSettings
 from toons.local.launcher import LocalProcess
@@ -18,16 +17,11 @@ from toons.local.loops import database_path
 from toons.model import JobKey, JobStatus
 from toons.sqlite import open_ports
 
-PLUGINS = Path(__file__).parents[1] / "fixtures" / "plugins"
-
 
 @pytest.fixture
 def engine(tmp_path):
     """A running `toons local` with the test plugins and quick redeliveries."""
-    env = {
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(PLUGINS), os.environ.get("PYTHONPATH")]))
-    }
-    process = LocalProcess(tmp_path / "data", env=env).start()
+    process = LocalProcess(tmp_path / "data", env=plugin_env()).start()
     yield process
     process.kill()
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import TEST_TYPES, plugin_env, plugin_registry
 from toons import auth
 from toons.client import Client
 from toons.config import EngineSettings
@@ -45,13 +46,8 @@ from toons.sqlite import open_ports
 
 TESTS = Path(__file__).parents[1]
 PLUGIN_DIRS = (TESTS / "faults" / "plugins", TESTS / "fixtures" / "plugins")
+FAULT_TYPES = (PLUGIN_DIRS[0], "toons_fault_plugins", ("SLOW",))
 WORKER_POINTS = frozenset({"worker.before_results", "worker.after_results", "worker.after_publish"})
-
-
-def plugin_path() -> str:
-    """PYTHONPATH for engine processes: the fault plugins, the test plugins, the rest."""
-    parts = [*map(str, PLUGIN_DIRS), os.environ.get("PYTHONPATH", "")]
-    return os.pathsep.join(p for p in parts if p)
 
 
 def _wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -82,7 +78,7 @@ class LocalFaults:
         visibility_s: float = 2.0,
     ) -> LocalFaults:
         """Start the engine; `faults` maps points to `after`/`times` of a crash."""
-        env = {"PYTHONPATH": plugin_path(), "TOONS_VISIBILITY_TIMEOUT_S": str(visibility_s)}
+        env = {**plugin_env(*PLUGIN_DIRS), "TOONS_VISIBILITY_TIMEOUT_S": str(visibility_s)}
         if faults:
             plan = {point: {"action": self.action, **spec} for point, spec in faults.items()}
             env["TOONS_FAULTS"] = json.dumps(plan)
@@ -307,27 +303,6 @@ class AwsFaults:
         self.flow.settle(timeout_s=120)
 
 
-def plugin_registry():
-    """The built-in types plus the test plugins (POISON, UNTIL) and SLOW, as modules."""
-    import importlib.util
-
-    from toons.processing import Registry
-    from toons.processing.image import IMAGE
-    from toons.processing.text import TEXT
-    from toons.processing.video import VIDEO
-
-    types = [IMAGE, VIDEO, TEXT]
-    for folder, module, names in (
-        (PLUGIN_DIRS[1], "toons_test_plugins", ("POISON", "UNTIL")),
-        (PLUGIN_DIRS[0], "toons_fault_plugins", ("SLOW",)),
-    ):
-        spec = importlib.util.spec_from_file_location(module, folder / f"{module}.py")
-        loaded = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(loaded)
-        types += [getattr(loaded, name) for name in names]
-    return Registry(types)
-
-
 @pytest.fixture(scope="package")
 def fault_flow():
     """One cloud flow over moto for this package (its own resource prefix).
@@ -342,7 +317,11 @@ def fault_flow():
 
     with simulated_aws():
         yield CloudFlow(
-            boto3.Session(region_name="us-east-1"), prefix="faults", registry=plugin_registry()
+            boto3.Session(region_name="us-east-1"),
+            prefix="faults",
+            registry=plugin_registry(
+                TEST_TYPES, (PLUGIN_DIRS[0], "toons_fault_plugins", ("SLOW",))
+            ),
         )
 
 

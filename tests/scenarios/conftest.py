@@ -8,7 +8,6 @@ sources on the cloud flow.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -16,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import plugin_env, plugin_registry
 from toons import auth
 from toons.client import Client
 from toons.local.launcher import LocalProcess
 
-PLUGINS = Path(__file__).parents[1] / "fixtures" / "plugins"
 DATA = Path(__file__).parents[2] / "data"
 
 
@@ -71,8 +70,7 @@ class LocalBackend:
 @pytest.fixture(scope="session")
 def local_backend(tmp_path_factory: pytest.TempPathFactory):
     """One `toons local` for the whole session, with the test plugins installed."""
-    path = os.pathsep.join(p for p in (str(PLUGINS), os.environ.get("PYTHONPATH")) if p)
-    process = LocalProcess(tmp_path_factory.mktemp("local"), env={"PYTHONPATH": path})
+    process = LocalProcess(tmp_path_factory.mktemp("local"), env=plugin_env())
     with process:
         yield LocalBackend(process)
 
@@ -127,23 +125,6 @@ class AwsBackend:
             for event in self.flow.published["status-changes"]
             if event["detail"]["userId"] == owner and event["detail"]["jobId"] == job_id
         ]
-
-
-def plugin_registry():
-    """The built-in types plus the test plugins, loaded as modules (not entry points)."""
-    import importlib.util
-
-    from toons.processing import Registry
-    from toons.processing.image import IMAGE
-    from toons.processing.text import TEXT
-    from toons.processing.video import VIDEO
-
-    spec = importlib.util.spec_from_file_location(
-        "toons_test_plugins", PLUGINS / "toons_test_plugins.py"
-    )
-    plugins = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(plugins)
-    return Registry([IMAGE, VIDEO, TEXT, plugins.POISON, plugins.UNTIL])
 
 
 @pytest.fixture(scope="session")

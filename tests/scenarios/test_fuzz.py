@@ -14,6 +14,8 @@ from urllib.parse import quote, urlencode
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support import assert_well_formed
+
 FUZZ = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -50,14 +52,6 @@ near_valid_jobs = st.fixed_dictionaries(
         "processedToons": json_values,
     },
 )
-
-
-def assert_well_formed(reply) -> None:
-    assert reply.status < 500, reply.body
-    if reply.status >= 400:
-        assert isinstance(reply.body, dict)
-        assert isinstance(reply.body.get("error"), str) and reply.body["error"]
-        assert isinstance(reply.body.get("code"), str) and reply.body["code"]
 
 
 def rejected_job_left_nothing(client, body: object) -> None:

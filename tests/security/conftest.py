@@ -17,22 +17,18 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.scenarios.conftest import PLUGINS, AwsBackend, LocalBackend, plugin_registry
+from tests.scenarios.conftest import AwsBackend, LocalBackend
+from tests.support import plugin_env, plugin_registry
 from toons.local.launcher import LocalProcess
 
 ISSUER = "https://issuer.toons.example"
 AUDIENCE = "toons-api"
 
 
-def _plugin_env() -> dict[str, str]:
-    path = os.pathsep.join(p for p in (str(PLUGINS), os.environ.get("PYTHONPATH")) if p)
-    return {"PYTHONPATH": path}
-
-
 @pytest.fixture(scope="package")
 def local_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBackend]:
     """One `toons local` for this package, with the test plugins installed."""
-    process = LocalProcess(tmp_path_factory.mktemp("security-local"), env=_plugin_env())
+    process = LocalProcess(tmp_path_factory.mktemp("security-local"), env=plugin_env())
     with process:
         yield LocalBackend(process)
 
@@ -66,7 +62,7 @@ def user(unique_id: str) -> str:
 @pytest.fixture(scope="package")
 def strict_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBackend]:
     """A `toons local` that requires `iss` and `aud` in every token."""
-    env = {**_plugin_env(), "TOONS_JWT_ISSUER": ISSUER, "TOONS_JWT_AUDIENCE": AUDIENCE}
+    env = {**plugin_env(), "TOONS_JWT_ISSUER": ISSUER, "TOONS_JWT_AUDIENCE": AUDIENCE}
     process = LocalProcess(tmp_path_factory.mktemp("security-strict"), env=env)
     with process:
         yield LocalBackend(process)

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support import assert_well_formed
 from toons.bench.sample import sample_toons
 
 FUZZ = settings(
@@ -84,14 +85,6 @@ headers = st.dictionaries(
     header_names.filter(lambda n: n.lower() not in FRAMING), header_values, max_size=8
 )
 routes = st.sampled_from(["submit", "status", "results", "list"])
-
-
-def assert_well_formed(reply) -> None:
-    assert reply.status < 500, reply.body
-    if reply.status >= 400:
-        assert isinstance(reply.body, dict)
-        assert isinstance(reply.body.get("error"), str) and reply.body["error"]
-        assert isinstance(reply.body.get("code"), str) and reply.body["code"]
 
 
 def _request(client, route: str, sent: dict[str, str]):

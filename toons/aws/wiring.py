@@ -83,30 +83,30 @@ class SqsSource:
     report_batch_item_failures: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class KinesisSource:
-    """A Kinesis event source mapping."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _StreamMapping:
+    """What every stream consumer's mapping sets: batching, retries, where failures go."""
 
-    stream: str
-    batch_size: int = 500
-    window_s: int = 1
-    bisect_on_error: bool = True
-    max_retries: int = 10
-    on_failure: str = "stream-failures"
-    starting_position: str = "TRIM_HORIZON"
-
-
-@dataclass(frozen=True, slots=True)
-class TableStreamSource:
-    """A DynamoDB Streams event source mapping."""
-
-    table: str
     batch_size: int = 100
     window_s: int = 0
     bisect_on_error: bool = True
     max_retries: int = 10
     on_failure: str = "stream-failures"
     starting_position: str = "TRIM_HORIZON"
+
+
+@dataclass(frozen=True, slots=True)
+class KinesisSource(_StreamMapping):
+    """A Kinesis event source mapping."""
+
+    stream: str
+
+
+@dataclass(frozen=True, slots=True)
+class TableStreamSource(_StreamMapping):
+    """A DynamoDB Streams event source mapping."""
+
+    table: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +276,7 @@ FUNCTIONS = (
         "aggregator",
         "handlers.aggregator.handler",
         timeout_s=60,
-        source=KinesisSource("completions"),
+        source=KinesisSource("completions", batch_size=500, window_s=1),
         access=(
             Access("stream", "completions", _STREAM_CONSUME),
             Access("table", "jobs", ("dynamodb:GetItem", "dynamodb:PutItem")),
